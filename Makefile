@@ -1,0 +1,46 @@
+# Recovery Menu. `make run` to try it out, `make test` for the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run install test lint check bench messages clean
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_reference_data
+	$(PY) manage.py create_demo_users
+	@echo "Serving on http://$(HOST)/ (log in with one of the demo users above)"
+	$(PY) manage.py runserver $(HOST)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet ".[dev]"
+	@rm -rf build *.egg-info
+	@touch $@
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+check: lint
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	$(PY) bench/catalog_pages.py
+
+# Needs GNU gettext (apt-get install gettext); the compiled catalogs are committed.
+messages: install
+	$(PY) manage.py makemessages --locale nb --locale nl --ignore ".venv/*" --ignore "bench/*"
+	$(PY) manage.py compilemessages --ignore ".venv/*"
+
+clean:
+	rm -rf $(VENV) build *.egg-info staticfiles

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from accounts.roles import sync_role_groups
+
+        # Permissions exist only after every app has migrated, so the role groups are
+        # brought up to date then, on every migrate (the sync is idempotent).
+        post_migrate.connect(sync_role_groups, sender=self)

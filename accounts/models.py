@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+
+
+class Organisation(models.Model):
+    """A clinic or service. Everyone works inside exactly one."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code, e.g. NO.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name=_("organisation"),
+    )
+
+    REQUIRED_FIELDS = ["email", "organisation"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The user's role names, read once per instance (that is, once per request)."""
+        cached: frozenset[str] | None = getattr(self, "_roles", None)
+        if cached is None:
+            cached = frozenset(
+                self.groups.filter(name__in=Role.values).values_list("name", flat=True)
+            )
+            self._roles = cached
+        return cached
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles

@@ -1,0 +1,43 @@
+"""The three roles of the product, as Django groups with their permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNSELLOR = "counsellor", _("Counsellor")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    CATALOG_ADMIN = "catalog_admin", _("Catalog admin")
+
+
+CATALOG_MODELS = ("group", "traitvalue", "availability", "source", "trait", "language")
+
+# Permission codenames per role, as "app_label.codename".
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.COUNSELLOR: tuple(f"catalog.view_{model}" for model in CATALOG_MODELS),
+    Role.SUPERVISOR: tuple(f"catalog.view_{model}" for model in CATALOG_MODELS),
+    Role.CATALOG_ADMIN: tuple(
+        f"catalog.{action}_{model}"
+        for model in CATALOG_MODELS
+        for action in ("view", "add", "change", "delete")
+    ),
+}
+
+
+def sync_role_groups(**kwargs: Any) -> None:
+    """Create the role groups and give each exactly its permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from catalog.languages import language_choices, speaks
+from catalog.models import Availability, Group, TraitValue
+from catalog.vocabulary import VOCABULARY
+
+PRESENT = (TraitValue.Value.YES, TraitValue.Value.OPTIONAL)
+
+
+def trait_choices() -> list[tuple[str, str]]:
+    from django.utils.translation import gettext
+
+    return [(definition.key, gettext(definition.label)) for definition in VOCABULARY]
+
+
+def _with_trait(key: str, values: tuple[str, ...]) -> Exists:
+    return Exists(
+        TraitValue.objects.filter(group=OuterRef("pk"), trait__key=key, value__in=values)
+    )
+
+
+class GroupFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("Name contains"))
+    kind = django_filters.ChoiceFilter(choices=Group.Kind.choices, label=_("Kind"))
+    has = django_filters.MultipleChoiceFilter(
+        choices=trait_choices,
+        method="filter_has",
+        label=_("Offers (yes or optional)"),
+    )
+    lacks = django_filters.MultipleChoiceFilter(
+        choices=trait_choices,
+        method="filter_lacks",
+        label=_("Known not to have"),
+    )
+    country = django_filters.ChoiceFilter(
+        choices=countries, method="filter_country", label=_("Meets in country")
+    )
+    online = django_filters.BooleanFilter(method="filter_online", label=_("Online meetings"))
+    language = django_filters.ChoiceFilter(
+        choices=language_choices, method="filter_language", label=_("Language")
+    )
+
+    class Meta:
+        model = Group
+        fields = ["q", "kind", "has", "lacks", "country", "online", "language"]
+
+    def filter_q(self, queryset: QuerySet[Group], name: str, value: str) -> QuerySet[Group]:
+        return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))
+
+    def filter_has(self, queryset: QuerySet[Group], name: str, value: list[str]) -> Any:
+        for key in value:
+            queryset = queryset.filter(_with_trait(key, PRESENT))
+        return queryset
+
+    def filter_lacks(self, queryset: QuerySet[Group], name: str, value: list[str]) -> Any:
+        for key in value:
+            queryset = queryset.filter(_with_trait(key, (TraitValue.Value.NO,)))
+        return queryset
+
+    def filter_country(self, queryset: QuerySet[Group], name: str, value: str) -> Any:
+        return queryset.filter(
+            Exists(Availability.objects.filter(group=OuterRef("pk"), country=value))
+        )
+
+    def filter_online(self, queryset: QuerySet[Group], name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        online = _with_trait("online_meetings", (TraitValue.Value.YES,)) | Exists(
+            Availability.objects.filter(group=OuterRef("pk"), online=Availability.Online.YES)
+        )
+        return queryset.filter(online) if value else queryset.exclude(online)
+
+    def filter_language(self, queryset: QuerySet[Group], name: str, value: str) -> Any:
+        return queryset.filter(
+            speaks("languages", value)
+            | Exists(
+                Availability.objects.filter(speaks("languages", value), group=OuterRef("pk"))
+            )
+        )
+
+

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from catalog.languages import join_languages, split_languages
+from catalog.models import Availability, Group, Source, TraitValue
+
+
+def formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    """Form fields for model fields; a URL typed without a scheme is taken as https."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class LanguageListField(forms.CharField):
+    """Language codes typed as "en nb nl", stored normalised."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text", _("ISO 639-1 codes separated by spaces, for example: en nb nl.")
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return join_languages(split_languages(text.replace(",", " ")))
+
+
+class GroupForm(forms.ModelForm[Group]):
+    languages = LanguageListField(label=_("Languages"))
+
+    class Meta:
+        model = Group
+        formfield_callback = formfield
+        fields = ["name", "slug", "kind", "description", "website", "founded", "languages", "active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class TraitValueForm(forms.ModelForm[TraitValue]):
+    """One trait of one group; the trait is fixed by the form's instance."""
+
+    class Meta:
+        model = TraitValue
+        fields = ["value", "source", "locator", "verified_on", "note"]
+        widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, sources: list[tuple[Any, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The same list of sources for every trait: built once by the caller.
+        self.fields["source"].choices = sources  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            field.label = f"{self.instance.trait.label}: {field.label}"
+
+    @property
+    def is_unknown_and_empty(self) -> bool:
+        data = self.cleaned_data
+        return data.get("value") == TraitValue.Value.UNKNOWN and not data.get("source")
+
+
+class AvailabilityForm(forms.ModelForm[Availability]):
+    languages = LanguageListField(label=_("Meeting languages"))
+
+    class Meta:
+        model = Availability
+        fields = [
+            "country",
+            "region",
+            "in_person_per_week",
+            "online",
+            "languages",
+            "source",
+            "locator",
+            "verified_on",
+        ]
+        widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
+
+
+AvailabilityFormSet = forms.inlineformset_factory(
+    Group, Availability, form=AvailabilityForm, extra=1, can_delete=True
+)
+
+
+class SourceForm(forms.ModelForm[Source]):
+    class Meta:
+        model = Source
+        formfield_callback = formfield
+        fields = ["key", "title", "publisher", "url", "kind"]
+
+
+class CompareForm(forms.Form):
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.all(),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Groups to compare"),
+    )
+
+    def clean_groups(self) -> Any:
+        groups = self.cleaned_data["groups"]
+        if not 2 <= len(groups) <= 4:
+            raise ValidationError(_("Choose two to four groups to compare."))
+        return groups
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Catalog file"),
+        help_text=_("A .json file or a .zip of CSV files, in the format the export gives."),
+    )

@@ -1,0 +1,313 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from catalog.languages import language_name, split_languages, validate_language_list
+
+if TYPE_CHECKING:
+    from django.db.models.manager import RelatedManager
+
+
+class SourceKind(models.TextChoices):
+    STUDY = "study", _("Peer-reviewed study")
+    PRIMARY = "primary", _("The organisation's own material")
+    SECONDARY = "secondary", _("Secondary source")
+
+
+class Source(models.Model):
+    """A document that facts in the catalog are taken from."""
+
+    Kind = SourceKind
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    url = models.URLField(_("URL or DOI link"), max_length=500, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="%(app_label)s_%(class)s_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GroupQuerySet(models.QuerySet["Group"]):
+    def active(self) -> GroupQuerySet:
+        return self.filter(active=True)
+
+
+class GroupKind(models.TextChoices):
+    TWELVE_STEP = "twelve_step", _("Twelve-step fellowship")
+    SECULAR = "secular", _("Secular mutual-help")
+    USER_ORGANISATION = "user_organisation", _("User organisation")
+    RECOVERY_NGO = "recovery_ngo", _("Recovery NGO")
+    COMPLEMENTARY = "complementary", _("Complementary support group")
+
+
+class Group(models.Model):
+    """A fellowship or organisation a patient can be referred to."""
+
+    Kind = GroupKind
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    founded = models.PositiveSmallIntegerField(
+        _("founding year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1800), MaxValueValidator(2100)],
+    )
+    languages = models.CharField(
+        _("languages"),
+        max_length=300,
+        blank=True,
+        validators=[validate_language_list],
+        help_text=_("Languages of its meetings and literature."),
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive groups stay in the catalog for reference.")
+    )
+
+    history = HistoricalRecords()
+    objects = GroupQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        trait_values: RelatedManager[TraitValue]
+        availability: RelatedManager[Availability]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=GroupKind.values), name="%(app_label)s_%(class)s_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(founded__isnull=True) | Q(founded__gte=1800, founded__lte=2100),
+                name="%(app_label)s_%(class)s_founded_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:group-detail", args=[self.slug])
+
+    @property
+    def language_list(self) -> list[str]:
+        return split_languages(self.languages)
+
+    @property
+    def language_names(self) -> list[str]:
+        return [language_name(code) for code in self.language_list]
+
+    @property
+    def is_twelve_step(self) -> bool:
+        return self.kind == self.Kind.TWELVE_STEP
+
+
+class TraitDimension(models.TextChoices):
+    PHILOSOPHY = "philosophy", _("Philosophy")
+    GOAL = "goal", _("Goal")
+    MEDICATION = "medication", _("Medication")
+    FORMAT = "format", _("Format")
+    SUPPORT = "support", _("Support structure")
+    POPULATION = "population", _("Population")
+    ACCESS = "access", _("Access")
+
+
+class Trait(models.Model):
+    """One entry of the controlled vocabulary that decides fit."""
+
+    Dimension = TraitDimension
+
+    key = models.SlugField(_("key"), max_length=60, unique=True)
+    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    label = models.CharField(_("label"), max_length=120)
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "key"]
+        verbose_name = _("trait")
+        verbose_name_plural = _("traits")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dimension__in=TraitDimension.values),
+                name="%(app_label)s_%(class)s_dimension_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TraitValueChoice(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    OPTIONAL = "optional", _("Optional")
+    VARIES = "varies", _("Varies between local groups")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class TraitValue(models.Model):
+    """A group's value for one trait, with the source it is taken from."""
+
+    Value = TraitValueChoice
+
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="trait_values", verbose_name=_("group")
+    )
+    trait = models.ForeignKey(
+        Trait, on_delete=models.PROTECT, related_name="values", verbose_name=_("trait")
+    )
+    value = models.CharField(_("value"), max_length=10, choices=Value.choices)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trait_values",
+        verbose_name=_("source"),
+    )
+    locator = models.CharField(
+        _("locator"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where in the source: a section, table, page or quoted phrase."),
+    )
+    verified_on = models.DateField(_("last verified"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trait__position", "trait__key"]
+        verbose_name = _("trait value")
+        verbose_name_plural = _("trait values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "trait"], name="%(app_label)s_%(class)s_one_per_trait"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__in=TraitValueChoice.values), name="%(app_label)s_%(class)s_value_valid"
+            ),
+            # A known value is a claim, and every claim names its source and when it was checked.
+            models.CheckConstraint(
+                condition=Q(value="unknown")
+                | Q(source__isnull=False, verified_on__isnull=False),
+                name="%(app_label)s_%(class)s_known_value_sourced",
+            ),
+        ]
+        indexes = [
+            # Catalog filters: groups whose value for a trait is X.
+            models.Index(fields=["trait", "value"], name="catalog_traitvalue_trait_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group}: {self.trait} = {self.get_value_display()}"
+
+    def clean(self) -> None:
+        if self.value != self.Value.UNKNOWN:
+            errors = {}
+            if self.source_id is None:
+                errors["source"] = _("A known value needs a source.")
+            if self.verified_on is None:
+                errors["verified_on"] = _("A known value needs the date it was last verified.")
+            if errors:
+                raise ValidationError(errors)
+        if self.verified_on and self.verified_on > dt.date.today():
+            raise ValidationError({"verified_on": _("The date cannot be in the future.")})
+
+
+class OnlineChoice(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Availability(models.Model):
+    """Where and how a group meets, per country (and optionally a region of it)."""
+
+    Online = OnlineChoice
+
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="availability", verbose_name=_("group")
+    )
+    country = CountryField(_("country"))
+    region = models.CharField(
+        _("region"), max_length=100, blank=True, help_text=_("Leave empty for the whole country.")
+    )
+    in_person_per_week = models.PositiveIntegerField(
+        _("in-person meetings per week"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when the number is not known."),
+    )
+    online = models.CharField(
+        _("online meetings"), max_length=10, choices=Online.choices, default=Online.UNKNOWN
+    )
+    languages = models.CharField(
+        _("meeting languages"), max_length=300, blank=True, validators=[validate_language_list]
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="availability", verbose_name=_("source")
+    )
+    locator = models.CharField(_("locator"), max_length=300, blank=True)
+    verified_on = models.DateField(_("last verified"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["country", "region"]
+        verbose_name = _("availability")
+        verbose_name_plural = _("availability")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "country", "region"], name="%(app_label)s_%(class)s_one_per_place"
+            ),
+            models.CheckConstraint(
+                condition=Q(online__in=OnlineChoice.values), name="%(app_label)s_%(class)s_online_valid"
+            ),
+        ]
+        indexes = [
+            # Catalog filter by country.
+            models.Index(fields=["country", "group"], name="catalog_availability_country"),
+        ]
+
+    def __str__(self) -> str:
+        place = f"{self.country.name}, {self.region}" if self.region else str(self.country.name)
+        return f"{self.group} — {place}"
+
+    def clean(self) -> None:
+        if self.verified_on and self.verified_on > dt.date.today():
+            raise ValidationError({"verified_on": _("The date cannot be in the future.")})
+
+    @property
+    def language_names(self) -> list[str]:
+        return [language_name(code) for code in split_languages(self.languages)]

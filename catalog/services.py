@@ -1,0 +1,37 @@
+"""Writes to the catalog that touch several rows, each in one transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from catalog.forms import AvailabilityFormSet, GroupForm, TraitValueForm
+from catalog.models import Group
+
+
+@transaction.atomic
+def save_group(
+    *,
+    group_form: GroupForm,
+    trait_forms: list[TraitValueForm],
+    availability_formset: AvailabilityFormSet,  # type: ignore[valid-type]
+) -> Group:
+    """Save a group with its trait values and availability, all or nothing.
+
+    Only what changed is written, so the history shows real changes. A trait set
+    back to unknown without a source is removed: absence means unknown.
+    """
+    group = group_form.save() if group_form.has_changed() or not group_form.instance.pk else (
+        group_form.instance
+    )
+    for form in trait_forms:
+        if not form.has_changed():
+            continue
+        if form.is_unknown_and_empty:
+            if form.instance.pk:
+                form.instance.delete()
+            continue
+        form.instance.group = group
+        form.save()
+    availability_formset.instance = group
+    availability_formset.save()
+    return group

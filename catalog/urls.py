@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.group_list, name="group-list"),
+    path("compare/", views.group_compare, name="group-compare"),
+    path("groups/new/", views.group_create, name="group-create"),
+    path("groups/<slug:slug>/", views.group_detail, name="group-detail"),
+    path("groups/<slug:slug>/edit/", views.group_edit, name="group-edit"),
+    path("groups/<slug:slug>/history/", views.group_history, name="group-history"),
+    path(
+        "groups/<slug:slug>/history/<str:kind>/<int:history_id>/revert/",
+        views.history_revert,
+        name="history-revert",
+    ),
+    path("export.json", views.catalog_export, {"fmt": "json"}, name="catalog-export-json"),
+    path("export.zip", views.catalog_export, {"fmt": "zip"}, name="catalog-export-zip"),
+    path("import/", views.catalog_import, name="catalog-import"),
+    path("sources/", views.source_list, name="source-list"),
+    path("sources/new/", views.source_edit, name="source-create"),
+    path("sources/<slug:key>/edit/", views.source_edit, name="source-edit"),
+]

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from catalog import interchange
+from catalog.models import Availability, Group, Source, TraitValue
+
+pytestmark = pytest.mark.django_db
+
+
+def _tables(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name).decode() for name in archive.namelist()}
+
+
+def _zip(tables: dict[str, str | bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in tables.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def _snapshot() -> tuple[int, int, int, int]:
+    return (
+        Group.objects.count(),
+        TraitValue.objects.count(),
+        Availability.objects.count(),
+        TraitValue.history.count(),
+    )
+
+
+def test_json_round_trip_is_exact(reference_catalog):
+    exported = interchange.export_json()
+    summary = interchange.apply(interchange.parse_json(exported), reason="test")
+    assert (summary.created, summary.updated, summary.deleted) == (0, 0, 0)
+    assert interchange.export_json() == exported
+
+
+def test_csv_round_trip_is_exact(reference_catalog):
+    exported = interchange.export_csv_zip()
+    assert set(_tables(exported)) == {
+        "sources.csv",
+        "groups.csv",
+        "traits.csv",
+        "availability.csv",
+    }
+    interchange.apply(interchange.parse_csv_zip(exported), reason="test")
+    assert interchange.export_csv_zip() == exported
+
+
+def test_a_file_from_one_catalog_rebuilds_it_in_another(reference_catalog):
+    exported = interchange.export_json()
+    Availability.objects.all().delete()
+    TraitValue.objects.all().delete()
+    Group.objects.all().delete()
+    interchange.apply(interchange.parse_json(exported), reason="test")
+    assert interchange.export_json() == exported
+
+
+def test_an_import_updates_and_removes_facts_of_listed_groups(reference_catalog):
+    document = json.loads(interchange.export_json())
+    na = next(group for group in document["groups"] if group["slug"] == "na")
+    sponsorship = next(item for item in na["traits"] if item["trait"] == "sponsorship")
+    sponsorship["value"] = "varies"
+    na["traits"] = [item for item in na["traits"] if item["trait"] != "higher_power"]
+    document["groups"] = [na]
+
+    summary = interchange.apply(
+        interchange.parse_json(json.dumps(document).encode()), reason="test"
+    )
+
+    assert TraitValue.objects.get(group__slug="na", trait__key="sponsorship").value == "varies"
+    assert not TraitValue.objects.filter(group__slug="na", trait__key="higher_power").exists()
+    assert (summary.updated, summary.deleted) == (1, 1)
+    assert "aa" in summary.untouched_groups
+    assert Group.objects.filter(slug="aa").exists()
+
+
+def _rejected(data: bytes, name: str) -> list[str]:
+    before = _snapshot()
+    with pytest.raises(interchange.CatalogImportError) as caught:
+        interchange.apply(interchange.parse_upload(data, name), reason="test")
+    assert _snapshot() == before, "a rejected file must write nothing"
+    return caught.value.errors
+
+
+def test_wrong_columns_are_named(reference_catalog):
+    tables = _tables(interchange.export_csv_zip())
+    tables["groups.csv"] = tables["groups.csv"].replace("founded", "founding_year", 1)
+    errors = _rejected(_zip(tables), "catalog.zip")
+    assert any(
+        "groups.csv" in e and "missing: founded" in e and "founding_year" in e for e in errors
+    )
+
+
+def test_unknown_slug_is_named_with_its_row(reference_catalog):
+    tables = _tables(interchange.export_csv_zip())
+    lines = tables["traits.csv"].splitlines()
+    lines[1] = "no-such-group," + lines[1].split(",", 1)[1]
+    tables["traits.csv"] = "\n".join(lines) + "\n"
+    errors = _rejected(_zip(tables), "catalog.zip")
+    assert any("traits.csv row 2" in e and "no-such-group" in e for e in errors), errors
+
+
+def test_bad_value_names_row_field_and_allowed_values(reference_catalog):
+    document = json.loads(interchange.export_json())
+    document["groups"][0]["traits"][0]["value"] = "perhaps"
+    document["groups"][1]["kind"] = "church"
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert any(
+        "groups[0].traits[0]" in e and "value" in e and "yes, no, optional, varies, unknown" in e
+        for e in errors
+    ), errors
+    assert any("groups[1]" in e and "kind" in e and "twelve_step" in e for e in errors), errors
+
+
+def test_a_known_value_without_source_is_rejected(reference_catalog):
+    document = json.loads(interchange.export_json())
+    document["groups"][0]["traits"][0]["source"] = ""
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert any("needs a source" in e for e in errors), errors
+
+
+def test_duplicate_rows_are_named(reference_catalog):
+    tables = _tables(interchange.export_csv_zip())
+    lines = tables["traits.csv"].splitlines()
+    tables["traits.csv"] = "\n".join([*lines, lines[1]]) + "\n"
+    errors = _rejected(_zip(tables), "catalog.zip")
+    assert any("duplicates traits.csv row 2" in e for e in errors), errors
+
+
+def test_empty_files_are_rejected(reference_catalog):
+    assert "empty" in _rejected(b"", "catalog.json")[0]
+    assert "empty" in _rejected(b"", "catalog.zip")[0]
+    tables = _tables(interchange.export_csv_zip())
+    tables["groups.csv"] = ""
+    assert any("groups.csv is empty" in e for e in _rejected(_zip(tables), "catalog.zip"))
+
+
+def test_non_utf8_files_are_rejected(reference_catalog):
+    latin1 = interchange.export_json().decode().replace("Høie", "Høie").encode("latin-1", "replace")
+    latin1 = latin1 + "Å".encode("latin-1")
+    assert "not UTF-8" in _rejected(latin1, "catalog.json")[0]
+    tables: dict[str, str | bytes] = dict(_tables(interchange.export_csv_zip()))
+    tables["sources.csv"] = str(tables["sources.csv"]).encode("utf-8") + "Ø".encode("latin-1")
+    errors = _rejected(_zip(tables), "catalog.zip")
+    assert any("sources.csv is not UTF-8" in e for e in errors), errors
+
+
+def test_unknown_fields_and_formats_are_rejected(reference_catalog):
+    document = json.loads(interchange.export_json())
+    document["groups"][0]["colour"] = "blue"
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert any("groups[0]" in e and "colour" in e for e in errors), errors
+    assert "not valid JSON" in _rejected(b"{not json", "catalog.json")[0]
+    assert ".json" in _rejected(b"a,b\n", "catalog.xlsx")[0]
+    assert "zip" in _rejected(b"a,b\n", "catalog.zip")[0]
+
+
+def test_a_late_error_leaves_earlier_rows_unwritten(reference_catalog):
+    """Every row is valid on its own, but the last one fails when written: all roll back."""
+    document = json.loads(interchange.export_json())
+    document["sources"].append(
+        {"key": "new-source", "title": "New", "publisher": "", "url": "", "kind": "primary"}
+    )
+    document["groups"][0]["traits"][0]["verified_on"] = "2999-01-01"
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert errors
+    assert not Source.objects.filter(key="new-source").exists()

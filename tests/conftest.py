@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.roles import Role
+from catalog.reference import load_catalog, sync_vocabulary
+from tests.factories import OrganisationFactory, UserFactory
+
+
+@pytest.fixture
+def vocabulary(db):
+    sync_vocabulary()
+
+
+@pytest.fixture
+def reference_catalog(db):
+    """The catalog as shipped, loaded the way `make run` loads it."""
+    return load_catalog()
+
+
+@pytest.fixture
+def organisation(db):
+    return OrganisationFactory(name="Oslo Clinic", slug="oslo-clinic")
+
+
+@pytest.fixture
+def other_organisation(db):
+    return OrganisationFactory(name="Ghent Service", slug="ghent-service", country="BE")
+
+
+@pytest.fixture
+def counsellor(organisation):
+    return UserFactory(username="counsellor", organisation=organisation, roles=[Role.COUNSELLOR])
+
+
+@pytest.fixture
+def supervisor(organisation):
+    return UserFactory(username="supervisor", organisation=organisation, roles=[Role.SUPERVISOR])
+
+
+@pytest.fixture
+def catalog_admin(organisation):
+    return UserFactory(username="admin", organisation=organisation, roles=[Role.CATALOG_ADMIN])
+
+
+@pytest.fixture
+def outsider(other_organisation):
+    """A counsellor of another organisation."""
+    return UserFactory(
+        username="outsider", organisation=other_organisation, roles=[Role.COUNSELLOR]
+    )
+
+
+@pytest.fixture
+def no_role_user(organisation):
+    return UserFactory(username="norole", organisation=organisation)
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def counsellor_client(counsellor):
+    return _client_for(counsellor)
+
+
+@pytest.fixture
+def supervisor_client(supervisor):
+    return _client_for(supervisor)
+
+
+@pytest.fixture
+def admin_client_(catalog_admin):
+    return _client_for(catalog_admin)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return _client_for(outsider)
+
+
+@pytest.fixture
+def no_role_client(no_role_user):
+    return _client_for(no_role_user)

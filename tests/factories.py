@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth.models import Group as RoleGroup
+
+from accounts.models import Organisation, User
+from catalog.models import Availability, Group, Source, Trait, TraitValue
+
+PASSWORD = "a-long-test-password"  # noqa: S105
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+    country = "NO"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.groups.add(*RoleGroup.objects.filter(name__in=extracted))
+        if create:
+            self.save()
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"source-{n}")
+    title = factory.Sequence(lambda n: f"A source about peer support, part {n}")
+    url = factory.Sequence(lambda n: f"https://example.org/source/{n}")
+    kind = Source.Kind.PRIMARY
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"group-{n}")
+    name = factory.Sequence(lambda n: f"Fellowship {n}")
+    kind = Group.Kind.TWELVE_STEP
+    languages = "en"
+
+
+class TraitValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TraitValue
+
+    group = factory.SubFactory(GroupFactory)
+    trait = factory.LazyFunction(lambda: Trait.objects.get(key="sponsorship"))
+    value = TraitValue.Value.YES
+    source = factory.SubFactory(SourceFactory)
+    locator = "section 2"
+    verified_on = dt.date(2026, 11, 1)
+
+
+class AvailabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Availability
+
+    group = factory.SubFactory(GroupFactory)
+    country = "NO"
+    in_person_per_week = 10
+    online = Availability.Online.YES
+    languages = "nb"
+    source = factory.SubFactory(SourceFactory)
+    verified_on = dt.date(2026, 11, 1)
