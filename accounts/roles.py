@@ -30,7 +30,14 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
 
 def sync_role_groups(**kwargs: Any) -> None:
     """Create the role groups and give each exactly its permissions."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+
+    # Apps after this one in INSTALLED_APPS get their permissions later in the same
+    # migrate; create them all now (idempotent) so the roles can be given them.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=kwargs.get("using", "default"))
 
     for role, perms in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role.value)

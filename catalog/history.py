@@ -137,6 +137,8 @@ def revert(kind: str, history_id: int, *, group: Group, reason: str) -> models.M
         current = model.objects.filter(**{f: getattr(instance, f) for f in natural_key}).first()
         if current is not None:
             instance.pk = current.pk
+    # Saving over a row that exists is an update, whichever record restored it.
+    instance._state.adding = not model.objects.filter(pk=instance.pk).exists()
     try:
         instance.full_clean()
     except ValidationError as error:

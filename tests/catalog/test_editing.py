@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import Availability, Group, Trait, TraitValue
+
+pytestmark = pytest.mark.django_db
+
+
+def _form_data(client, path: str) -> dict[str, str]:
+    """The edit form as the browser would submit it unchanged."""
+    response = client.get(path)
+    assert response.status_code == 200
+    data: dict[str, str] = {}
+    forms = [response.context["form"], *response.context["trait_forms"]]
+    for form in forms:
+        for bound in form:
+            value = bound.value()
+            if isinstance(value, bool):
+                if value:
+                    data[bound.html_name] = "on"
+                continue
+            data[bound.html_name] = "" if value is None else str(value)
+    formset = response.context["formset"]
+    for key, value in formset.management_form.initial.items():
+        data[f"{formset.prefix}-{key}"] = str(value)
+    for form in formset.forms:
+        for bound in form:
+            value = bound.value()
+            if isinstance(value, bool):
+                continue
+            data[bound.html_name] = "" if value is None else str(value)
+    return data
+
+
+def test_admin_changes_a_trait_and_the_history_shows_who_and_what(admin_client_, reference_catalog):
+    data = _form_data(admin_client_, "/catalog/groups/na/edit/")
+    data["trait-sponsorship-value"] = "varies"
+
+    response = admin_client_.post("/catalog/groups/na/edit/", data)
+
+    assert response.status_code == 302
+    assert TraitValue.objects.get(group__slug="na", trait__key="sponsorship").value == "varies"
+    history = admin_client_.get("/catalog/groups/na/history/").content.decode()
+    assert "admin" in history
+    assert "Sponsorship — changed" in history
+    assert "<del>Yes</del> → <ins>Varies between local groups</ins>" in history
+
+
+def test_saving_an_unchanged_form_records_no_change(admin_client_, reference_catalog):
+    before = (TraitValue.history.count(), Group.history.count(), Availability.history.count())
+    data = _form_data(admin_client_, "/catalog/groups/na/edit/")
+    assert admin_client_.post("/catalog/groups/na/edit/", data).status_code == 302
+    after = (TraitValue.history.count(), Group.history.count(), Availability.history.count())
+    assert after == before
+
+
+def test_a_known_value_without_a_source_is_refused_and_nothing_is_saved(
+    admin_client_, reference_catalog
+):
+    data = _form_data(admin_client_, "/catalog/groups/aa/edit/")
+    data["name"] = "Renamed"
+    data["trait-trauma_focus-value"] = "yes"
+    data["trait-trauma_focus-source"] = ""
+
+    response = admin_client_.post("/catalog/groups/aa/edit/", data)
+
+    assert response.status_code == 200
+    assert "A known value needs a source." in response.content.decode()
+    assert Group.objects.get(slug="aa").name == "Alcoholics Anonymous"
+
+
+def test_setting_a_trait_back_to_unknown_removes_the_claim(admin_client_, reference_catalog):
+    data = _form_data(admin_client_, "/catalog/groups/na/edit/")
+    data["trait-sponsorship-value"] = "unknown"
+    data["trait-sponsorship-source"] = ""
+    admin_client_.post("/catalog/groups/na/edit/", data)
+    assert not TraitValue.objects.filter(group__slug="na", trait__key="sponsorship").exists()
+
+
+def test_admin_adds_availability_with_validation(admin_client_, reference_catalog):
+    data = _form_data(admin_client_, "/catalog/groups/wfs/edit/")
+    prefix = f"availability-{int(data['availability-INITIAL_FORMS'])}"
+    source = TraitValue.objects.filter(group__slug="wfs").first().source
+    data.update(
+        {
+            f"{prefix}-country": "NL",
+            f"{prefix}-in_person_per_week": "-3",
+            f"{prefix}-online": "yes",
+            f"{prefix}-languages": "nl en",
+            f"{prefix}-source": str(source.pk),
+            f"{prefix}-verified_on": "2026-11-01",
+        }
+    )
+    response = admin_client_.post("/catalog/groups/wfs/edit/", data)
+    assert response.status_code == 200
+    assert not Availability.objects.filter(group__slug="wfs", country="NL").exists()
+
+    data[f"{prefix}-in_person_per_week"] = "3"
+    assert admin_client_.post("/catalog/groups/wfs/edit/", data).status_code == 302
+    place = Availability.objects.get(group__slug="wfs", country="NL")
+    assert (place.in_person_per_week, place.languages) == (3, "en nl")
+
+
+def test_bad_language_codes_are_named(admin_client_, reference_catalog):
+    data = _form_data(admin_client_, "/catalog/groups/na/edit/")
+    data["languages"] = "en klingon"
+    response = admin_client_.post("/catalog/groups/na/edit/", data)
+    assert "Unknown language code(s): klingon" in response.content.decode()
+
+
+def test_revert_restores_the_earlier_value(admin_client_, reference_catalog):
+    value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
+    original = value.history.earliest()
+    value.value = TraitValue.Value.NO
+    value.save()
+
+    response = admin_client_.post(
+        f"/catalog/groups/na/history/traitvalue/{original.history_id}/revert/"
+    )
+
+    assert response.status_code == 302
+    value.refresh_from_db()
+    assert value.value == "yes"
+    assert value.history.count() == 3  # created, changed, reverted
+    assert value.history.latest().history_change_reason == "Reverted to an earlier version"
+
+
+def test_revert_restores_a_deleted_fact(admin_client_, reference_catalog):
+    value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
+    value.delete()
+    deletion = TraitValue.history.filter(history_type="-").latest()
+    admin_client_.post(f"/catalog/groups/na/history/traitvalue/{deletion.history_id}/revert/")
+    assert TraitValue.objects.get(group__slug="na", trait__key="sponsorship").value == "yes"
+
+
+def test_a_record_of_another_group_cannot_be_reverted_through_this_one(
+    admin_client_, reference_catalog
+):
+    record = TraitValue.history.filter(group_id=Group.objects.get(slug="aa").pk).first()
+    response = admin_client_.post(
+        f"/catalog/groups/na/history/traitvalue/{record.history_id}/revert/"
+    )
+    assert response.status_code == 404
+
+
+def test_admin_creates_a_group(admin_client_, vocabulary):
+    data = _form_data(admin_client_, "/catalog/groups/new/")
+    data.update({"name": "Local peer group", "slug": "local-peer", "kind": "user_organisation"})
+    data["availability-TOTAL_FORMS"] = "0"
+    assert admin_client_.post("/catalog/groups/new/", data).status_code == 302
+    assert Group.objects.get(slug="local-peer").history.count() == 1
+    assert Trait.objects.count() > 20
+
+
+def test_history_page_queries_do_not_grow_with_history(
+    admin_client_, reference_catalog, django_assert_max_num_queries
+):
+    value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
+    with django_assert_max_num_queries(12) as first:
+        admin_client_.get("/catalog/groups/na/history/")
+    for note in range(20):
+        value.note = f"note {note}"
+        value.save()
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        admin_client_.get("/catalog/groups/na/history/")
+
+
+def test_import_page_rejects_a_bad_file_whole(admin_client_, reference_catalog):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("catalog.json", b'{"format": "recovery-menu-catalog"', "application/json")
+    response = admin_client_.post("/catalog/import/", {"file": upload})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "nothing was written" in page
+    assert "not valid JSON" in page
+
+
+def test_export_then_import_through_the_pages(admin_client_, reference_catalog):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    exported = admin_client_.get("/catalog/export.zip")
+    assert exported["Content-Disposition"].startswith('attachment; filename="recovery-menu-catalog-')
+    upload = SimpleUploadedFile("catalog.zip", exported.content, "application/zip")
+    response = admin_client_.post("/catalog/import/", {"file": upload}, follow=True)
+    assert "0 created, 0 updated, 0 deleted" in response.content.decode()
