@@ -18,7 +18,7 @@ class AvailabilityInline(admin.TabularInline[Availability, Group]):
 
 
 @admin.register(Group)
-class GroupAdmin(SimpleHistoryAdmin):
+class GroupAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ["name", "slug", "kind", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "slug"]
@@ -26,7 +26,7 @@ class GroupAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ["title", "key", "kind"]
     list_filter = ["kind"]
     search_fields = ["title", "key"]

@@ -4,6 +4,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.forms import NullBooleanSelect
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -20,15 +21,25 @@ def trait_choices() -> list[tuple[str, str]]:
     return [(definition.key, gettext(definition.label)) for definition in VOCABULARY]
 
 
+class OnlineSelect(NullBooleanSelect):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [
+            ("unknown", _("Any")),
+            ("true", _("Offered")),
+            ("false", _("Not known to be offered")),
+        ]
+
+
 def _with_trait(key: str, values: tuple[str, ...]) -> Exists:
-    return Exists(
-        TraitValue.objects.filter(group=OuterRef("pk"), trait__key=key, value__in=values)
-    )
+    return Exists(TraitValue.objects.filter(group=OuterRef("pk"), trait__key=key, value__in=values))
 
 
-class GroupFilter(django_filters.FilterSet):
+class GroupFilter(django_filters.FilterSet):  # type: ignore[misc]
     q = django_filters.CharFilter(method="filter_q", label=_("Name contains"))
-    kind = django_filters.ChoiceFilter(choices=Group.Kind.choices, label=_("Kind"))
+    kind = django_filters.ChoiceFilter(
+        choices=Group.Kind.choices, label=_("Kind"), empty_label=_("Any")
+    )
     has = django_filters.MultipleChoiceFilter(
         choices=trait_choices,
         method="filter_has",
@@ -40,11 +51,21 @@ class GroupFilter(django_filters.FilterSet):
         label=_("Known not to have"),
     )
     country = django_filters.ChoiceFilter(
-        choices=countries, method="filter_country", label=_("Meets in country")
+        choices=countries,
+        method="filter_country",
+        label=_("Meets in country"),
+        empty_label=_("Any"),
     )
-    online = django_filters.BooleanFilter(method="filter_online", label=_("Online meetings"))
+    online = django_filters.BooleanFilter(
+        method="filter_online",
+        label=_("Online meetings"),
+        widget=OnlineSelect,
+    )
     language = django_filters.ChoiceFilter(
-        choices=language_choices, method="filter_language", label=_("Language")
+        choices=language_choices,
+        method="filter_language",
+        label=_("Language"),
+        empty_label=_("Any"),
     )
 
     class Meta:
@@ -80,9 +101,5 @@ class GroupFilter(django_filters.FilterSet):
     def filter_language(self, queryset: QuerySet[Group], name: str, value: str) -> Any:
         return queryset.filter(
             speaks("languages", value)
-            | Exists(
-                Availability.objects.filter(speaks("languages", value), group=OuterRef("pk"))
-            )
+            | Exists(Availability.objects.filter(speaks("languages", value), group=OuterRef("pk")))
         )
-
-

@@ -5,17 +5,20 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.languages import join_languages, split_languages
 from catalog.models import Availability, Group, Source, TraitValue
 
 
-def formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+def formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field:
     """Form fields for model fields; a URL typed without a scheme is taken as https."""
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
-    return field.formfield(**kwargs)
+    form_field = field.formfield(**kwargs)
+    assert form_field is not None, field  # only called for editable fields
+    return form_field
 
 
 class LanguageListField(forms.CharField):
@@ -29,7 +32,7 @@ class LanguageListField(forms.CharField):
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return join_languages(split_languages(text.replace(",", " ")))
 
 
@@ -39,7 +42,16 @@ class GroupForm(forms.ModelForm[Group]):
     class Meta:
         model = Group
         formfield_callback = formfield
-        fields = ["name", "slug", "kind", "description", "website", "founded", "languages", "active"]
+        fields = [
+            "name",
+            "slug",
+            "kind",
+            "description",
+            "website",
+            "founded",
+            "languages",
+            "active",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
 
@@ -55,8 +67,14 @@ class TraitValueForm(forms.ModelForm[TraitValue]):
         super().__init__(*args, **kwargs)
         # The same list of sources for every trait: built once by the caller.
         self.fields["source"].choices = sources  # type: ignore[attr-defined]
+        trait_label = gettext(self.instance.trait.label)
         for field in self.fields.values():
-            field.label = f"{self.instance.trait.label}: {field.label}"
+            # Rendered as a table row: the label is for screen readers, the row says the trait.
+            field.label = f"{trait_label}: {field.label}"
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
 
     @property
     def is_unknown_and_empty(self) -> bool:

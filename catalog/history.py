@@ -46,7 +46,8 @@ class HistoryEntry:
 
     @property
     def action(self) -> str:
-        return {"+": _("created"), "~": _("changed"), "-": _("deleted")}[self.record.history_type]
+        actions = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+        return str(actions[self.record.history_type])
 
 
 def _display(record: Any, name: str) -> str:
@@ -81,7 +82,8 @@ def _entries(kind: str, records: Iterable[Any], subject: Any) -> list[HistoryEnt
                 continue
             if before is None and new == "—":
                 continue
-            changes.append(FieldChange(str(model._meta.get_field(name).verbose_name), old, new))
+            label = model._meta.get_field(name).verbose_name  # type: ignore[union-attr]
+            changes.append(FieldChange(str(label), old, new))
         entries.append(HistoryEntry(kind, record, subject(record), tuple(changes)))
         previous[record.id] = record
     return entries
@@ -111,7 +113,11 @@ def group_history(group: Group) -> list[HistoryEntry]:
 
 def _place(record: Any) -> str:
     name = str(record.country.name)
-    return f"{_('Availability')}: {name}, {record.region}" if record.region else f"{_('Availability')}: {name}"
+    return (
+        f"{_('Availability')}: {name}, {record.region}"
+        if record.region
+        else f"{_('Availability')}: {name}"
+    )
 
 
 class RevertError(Exception):

@@ -394,7 +394,10 @@ def _row_form(model: type[Any], names: list[str], **extra: forms.Field) -> type[
     Plain forms rather than model forms: references to other rows are checked
     against the whole file, and rules across models are checked once all rows are.
     """
-    declared: dict[str, Any] = {**forms.fields_for_model(model, fields=names, formfield_callback=formfield), **extra}
+    declared: dict[str, Any] = {
+        **forms.fields_for_model(model, fields=names, formfield_callback=formfield),
+        **extra,
+    }
     return type(f"{model.__name__}RowForm", (forms.Form,), declared)
 
 
@@ -537,7 +540,11 @@ def validate(document: Document) -> _Valid:
 
 
 def _refs(row: Row) -> dict[str, str]:
-    return {"group": row.get("group", ""), "source": row.get("source", ""), "trait": row.get("trait", "")}
+    return {
+        "group": row.get("group", ""),
+        "source": row.get("source", ""),
+        "trait": row.get("trait", ""),
+    }
 
 
 def _reference_errors(where: str, row: Row, groups: set[str], sources: set[str]) -> list[str]:
@@ -577,7 +584,12 @@ def _save(
     try:
         instance.full_clean(validate_unique=False)
     except ValidationError as error:
-        raise CatalogImportError([f"{instance._meta.verbose_name} \u201c{instance}\u201d: {message}" for message in error.messages]) from error
+        raise CatalogImportError(
+            [
+                f"{instance._meta.verbose_name} \u201c{instance}\u201d: {message}"
+                for message in error.messages
+            ]
+        ) from error
     instance._change_reason = reason
     instance.save()
     return instance
@@ -598,13 +610,13 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
 
     sources = {source.key: source for source in Source.objects.all()}
     for data in valid.sources:
-        instance = sources.get(data["key"]) or Source(key=data["key"])
-        sources[data["key"]] = _save(instance, data, reason, counts, overwrite=overwrite)
+        source = sources.get(data["key"]) or Source(key=data["key"])
+        sources[data["key"]] = _save(source, data, reason, counts, overwrite=overwrite)
 
     groups = {group.slug: group for group in Group.objects.all()}
     for data in valid.groups:
-        instance = groups.get(data["slug"]) or Group(slug=data["slug"])
-        groups[data["slug"]] = _save(instance, data, reason, counts, overwrite=overwrite)
+        group = groups.get(data["slug"]) or Group(slug=data["slug"])
+        groups[data["slug"]] = _save(group, data, reason, counts, overwrite=overwrite)
 
     traits = {trait.key: trait for trait in Trait.objects.all()}
     file_groups = [groups[data["slug"]] for data in valid.groups]
@@ -622,8 +634,8 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
             "verified_on": data["verified_on"],
             "note": data["note"],
         }
-        instance = existing_values.get((group.pk, trait.pk)) or TraitValue(group=group, trait=trait)
-        kept_values.add(_save(instance, values, reason, counts, overwrite=overwrite).pk)
+        value = existing_values.get((group.pk, trait.pk)) or TraitValue(group=group, trait=trait)
+        kept_values.add(_save(value, values, reason, counts, overwrite=overwrite).pk)
 
     existing_places = {
         (row.group_id, str(row.country), row.region): row
@@ -641,10 +653,10 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
             "verified_on": data["verified_on"],
         }
         key = (group.pk, str(data["country"]), data["region"])
-        instance = existing_places.get(key) or Availability(
+        place = existing_places.get(key) or Availability(
             group=group, country=data["country"], region=data["region"]
         )
-        kept_places.add(_save(instance, values, reason, counts, overwrite=overwrite).pk)
+        kept_places.add(_save(place, values, reason, counts, overwrite=overwrite).pk)
 
     if overwrite:
         for value in existing_values.values():

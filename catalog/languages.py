@@ -7,13 +7,13 @@ language is a portable regular-expression lookup.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 # Languages without a region or script suffix, e.g. "nb" and "nl" but not "zh-hans".
 LANGUAGE_CODES: tuple[str, ...] = tuple(

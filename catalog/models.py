@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 from catalog.languages import language_name, split_languages, validate_language_list
 
 if TYPE_CHECKING:
-    from django.db.models.manager import RelatedManager
+    from django_stubs_ext.db.models.manager import RelatedManager
 
 
 class SourceKind(models.TextChoices):
@@ -215,12 +215,12 @@ class TraitValue(models.Model):
                 fields=["group", "trait"], name="%(app_label)s_%(class)s_one_per_trait"
             ),
             models.CheckConstraint(
-                condition=Q(value__in=TraitValueChoice.values), name="%(app_label)s_%(class)s_value_valid"
+                condition=Q(value__in=TraitValueChoice.values),
+                name="%(app_label)s_%(class)s_value_valid",
             ),
             # A known value is a claim, and every claim names its source and when it was checked.
             models.CheckConstraint(
-                condition=Q(value="unknown")
-                | Q(source__isnull=False, verified_on__isnull=False),
+                condition=Q(value="unknown") | Q(source__isnull=False, verified_on__isnull=False),
                 name="%(app_label)s_%(class)s_known_value_sourced",
             ),
         ]
@@ -292,7 +292,8 @@ class Availability(models.Model):
                 fields=["group", "country", "region"], name="%(app_label)s_%(class)s_one_per_place"
             ),
             models.CheckConstraint(
-                condition=Q(online__in=OnlineChoice.values), name="%(app_label)s_%(class)s_online_valid"
+                condition=Q(online__in=OnlineChoice.values),
+                name="%(app_label)s_%(class)s_online_valid",
             ),
         ]
         indexes = [

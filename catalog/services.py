@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.forms import BaseInlineFormSet
 
-from catalog.forms import AvailabilityFormSet, GroupForm, TraitValueForm
-from catalog.models import Group
+from catalog.forms import AvailabilityForm, GroupForm, TraitValueForm
+from catalog.models import Availability, Group
 
 
 @transaction.atomic
@@ -13,15 +14,17 @@ def save_group(
     *,
     group_form: GroupForm,
     trait_forms: list[TraitValueForm],
-    availability_formset: AvailabilityFormSet,  # type: ignore[valid-type]
+    availability_formset: BaseInlineFormSet[Availability, Group, AvailabilityForm],
 ) -> Group:
     """Save a group with its trait values and availability, all or nothing.
 
     Only what changed is written, so the history shows real changes. A trait set
     back to unknown without a source is removed: absence means unknown.
     """
-    group = group_form.save() if group_form.has_changed() or not group_form.instance.pk else (
-        group_form.instance
+    group = (
+        group_form.save()
+        if group_form.has_changed() or not group_form.instance.pk
+        else (group_form.instance)
     )
     for form in trait_forms:
         if not form.has_changed():

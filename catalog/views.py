@@ -13,7 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog import history, interchange
 from catalog.facts import cited_sources, trait_table
 from catalog.filters import GroupFilter
-from catalog.forms import AvailabilityFormSet, CompareForm, GroupForm, ImportForm, SourceForm, TraitValueForm
+from catalog.forms import (
+    AvailabilityFormSet,
+    CompareForm,
+    GroupForm,
+    ImportForm,
+    SourceForm,
+    TraitValueForm,
+)
 from catalog.models import Group, Source, Trait, TraitValue
 from catalog.services import save_group
 
@@ -27,9 +34,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
     queryset = Group.objects.prefetch_related("availability")
     filterset = GroupFilter(request.GET or None, queryset=queryset)
     page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
-    return render(
-        request, "catalog/group_list.html", {"filter": filterset, "page": page}
-    )
+    return render(request, "catalog/group_list.html", {"filter": filterset, "page": page})
 
 
 @require_GET
@@ -53,7 +58,9 @@ def group_compare(request: HttpRequest) -> HttpResponse:
     form = CompareForm(request.GET or None)
     groups: list[Group] = []
     if form.is_valid():
-        groups = sorted(form.cleaned_data["groups"], key=lambda g: request.GET.getlist("groups").index(g.slug))
+        groups = sorted(
+            form.cleaned_data["groups"], key=lambda g: request.GET.getlist("groups").index(g.slug)
+        )
     table = trait_table(groups) if groups else []
     context = {"form": form, "groups": groups, "table": table, "sources": cited_sources(table)}
     return render(request, "catalog/group_compare.html", context)
@@ -67,7 +74,8 @@ def _edit(request: HttpRequest, group: Group) -> HttpResponse:
     trait_forms = [
         TraitValueForm(
             data,
-            instance=existing.get(trait.pk) or TraitValue(trait=trait, value=TraitValue.Value.UNKNOWN),
+            instance=existing.get(trait.pk)
+            or TraitValue(trait=trait, value=TraitValue.Value.UNKNOWN),
             prefix=f"trait-{trait.key}",
             sources=sources,
         )
@@ -75,9 +83,13 @@ def _edit(request: HttpRequest, group: Group) -> HttpResponse:
     ]
     formset = AvailabilityFormSet(data, instance=group, prefix="availability")
     if request.method == "POST":
-        forms_valid = [group_form.is_valid(), formset.is_valid()] + [f.is_valid() for f in trait_forms]
+        forms_valid = [group_form.is_valid(), formset.is_valid()] + [
+            f.is_valid() for f in trait_forms
+        ]
         if all(forms_valid):
-            group = save_group(group_form=group_form, trait_forms=trait_forms, availability_formset=formset)
+            group = save_group(
+                group_form=group_form, trait_forms=trait_forms, availability_formset=formset
+            )
             messages.success(request, _("Saved %(group)s.") % {"group": group})
             return redirect(group)
         messages.error(request, _("Nothing was saved. Correct the fields marked below."))
@@ -141,13 +153,18 @@ def catalog_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             document = interchange.parse_upload(upload.read(), upload.name)
-            summary = interchange.apply(document, reason=_("Imported from %(file)s") % {"file": upload.name})
+            summary = interchange.apply(
+                document, reason=_("Imported from %(file)s") % {"file": upload.name}
+            )
         except interchange.CatalogImportError as error:
             errors = error.errors
         else:
             messages.success(
                 request,
-                _("Imported %(file)s: %(created)d created, %(updated)d updated, %(deleted)d deleted, %(unchanged)d unchanged.")
+                _(
+                    "Imported %(file)s: %(created)d created, %(updated)d updated, "
+                    "%(deleted)d deleted, %(unchanged)d unchanged."
+                )
                 % {"file": upload.name, **summary.__dict__},
             )
             if summary.untouched_groups:

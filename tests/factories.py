@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group as RoleGroup
 from accounts.models import Organisation, User
 from catalog.models import Availability, Group, Source, Trait, TraitValue
 
-PASSWORD = "a-long-test-password"  # noqa: S105
+PASSWORD = "a-long-test-password"
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -31,11 +31,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
         if create and extracted:
-            self.groups.add(*RoleGroup.objects.filter(name__in=extracted))
+            obj.groups.add(*RoleGroup.objects.filter(name__in=extracted))
         if create:
-            self.save()
+            obj.save()
 
 
 class SourceFactory(factory.django.DjangoModelFactory):

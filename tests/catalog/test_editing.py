@@ -169,7 +169,9 @@ def test_history_page_queries_do_not_grow_with_history(
 def test_import_page_rejects_a_bad_file_whole(admin_client_, reference_catalog):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("catalog.json", b'{"format": "recovery-menu-catalog"', "application/json")
+    upload = SimpleUploadedFile(
+        "catalog.json", b'{"format": "recovery-menu-catalog"', "application/json"
+    )
     response = admin_client_.post("/catalog/import/", {"file": upload})
     page = response.content.decode()
     assert response.status_code == 200
@@ -181,7 +183,9 @@ def test_export_then_import_through_the_pages(admin_client_, reference_catalog):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     exported = admin_client_.get("/catalog/export.zip")
-    assert exported["Content-Disposition"].startswith('attachment; filename="recovery-menu-catalog-')
+    assert exported["Content-Disposition"].startswith(
+        'attachment; filename="recovery-menu-catalog-'
+    )
     upload = SimpleUploadedFile("catalog.zip", exported.content, "application/zip")
     response = admin_client_.post("/catalog/import/", {"file": upload}, follow=True)
     assert "0 created, 0 updated, 0 deleted" in response.content.decode()

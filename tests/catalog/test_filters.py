@@ -12,7 +12,12 @@ def _slugs(client, query: str) -> set[str]:
 
 
 def test_filter_by_kind(counsellor_client, reference_catalog):
-    assert _slugs(counsellor_client, "?kind=secular") == {"sos", "smart-recovery", "lifering", "wfs"}
+    assert _slugs(counsellor_client, "?kind=secular") == {
+        "sos",
+        "smart-recovery",
+        "lifering",
+        "wfs",
+    }
 
 
 def test_filter_by_trait_offered(counsellor_client, reference_catalog):

@@ -69,7 +69,9 @@ def test_comparison_shows_groups_side_by_side_in_the_order_chosen(
     assert "Sponsorship" in page
 
 
-@pytest.mark.parametrize("query", ["?groups=na", "?groups=na&groups=aa&groups=ca&groups=ma&groups=dra"])
+@pytest.mark.parametrize(
+    "query", ["?groups=na", "?groups=na&groups=aa&groups=ca&groups=ma&groups=dra"]
+)
 def test_comparison_needs_two_to_four_groups(counsellor_client, reference_catalog, query):
     response = counsellor_client.get(f"/catalog/compare/{query}")
     assert "Choose two to four groups to compare." in response.content.decode()

@@ -48,4 +48,7 @@ def test_a_user_without_a_role_cannot_read_the_catalog(no_role_client, reference
 def test_navigation_follows_the_role(counsellor_client, admin_client_, reference_catalog):
     assert "Import and export" not in counsellor_client.get("/catalog/").content.decode()
     assert "Import and export" in admin_client_.get("/catalog/").content.decode()
-    assert "/catalog/groups/na/edit/" not in counsellor_client.get("/catalog/groups/na/").content.decode()
+    assert (
+        "/catalog/groups/na/edit/"
+        not in counsellor_client.get("/catalog/groups/na/").content.decode()
+    )

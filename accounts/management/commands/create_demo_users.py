@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group as RoleGroup
 from django.conf import settings
+from django.contrib.auth.models import Group as RoleGroup
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Organisation, User
 from accounts.roles import Role
 
-DEMO_PASSWORD = "demo-recovery-menu"  # noqa: S105 - a published demo log-in, not a secret
+DEMO_PASSWORD = "demo-recovery-menu"
 DEMO_USERS = (
     ("counsellor", Role.COUNSELLOR),
     ("supervisor", Role.SUPERVISOR),
