@@ -8,7 +8,7 @@ from django.forms import NullBooleanSelect
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from catalog.languages import language_choices, speaks
+from catalog.languages import language_choices, speaks, split_languages
 from catalog.models import Availability, Group, TraitValue
 from catalog.vocabulary import VOCABULARY
 
@@ -51,7 +51,7 @@ class GroupFilter(django_filters.FilterSet):  # type: ignore[misc]
         label=_("Known not to have"),
     )
     country = django_filters.ChoiceFilter(
-        choices=countries,
+        choices=[],
         method="filter_country",
         label=_("Meets in country"),
         empty_label=_("Any"),
@@ -62,7 +62,7 @@ class GroupFilter(django_filters.FilterSet):  # type: ignore[misc]
         widget=OnlineSelect,
     )
     language = django_filters.ChoiceFilter(
-        choices=language_choices,
+        choices=[],
         method="filter_language",
         label=_("Language"),
         empty_label=_("Any"),
@@ -71,6 +71,24 @@ class GroupFilter(django_filters.FilterSet):  # type: ignore[misc]
     class Meta:
         model = Group
         fields = ["q", "kind", "has", "lacks", "country", "online", "language"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Offer only the countries and languages the catalog has facts for: a short list
+        # to choose from, and a choice that can never match nothing by construction.
+        used_countries = set(Availability.objects.values_list("country", flat=True).distinct())
+        self.filters["country"].extra["choices"] = sorted(
+            ((code, str(name)) for code, name in countries if code in used_countries),
+            key=lambda choice: choice[1],
+        )
+        used_languages: set[str] = set()
+        for model in (Group, Availability):
+            for value in model.objects.values_list("languages", flat=True).distinct():
+                used_languages.update(split_languages(value))
+        self.filters["language"].extra["choices"] = sorted(
+            ((code, name) for code, name in language_choices() if code in used_languages),
+            key=lambda choice: choice[1],
+        )
 
     def filter_q(self, queryset: QuerySet[Group], name: str, value: str) -> QuerySet[Group]:
         return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))

@@ -8,6 +8,11 @@ from catalog.reference import load_catalog, sync_vocabulary
 from tests.factories import OrganisationFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def vocabulary(db):
     sync_vocabulary()

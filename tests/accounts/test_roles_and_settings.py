@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group as RoleGroup
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from accounts.roles import Role
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_migrate_creates_one_group_per_role_with_its_permissions():
+    groups = {group.name: group for group in RoleGroup.objects.prefetch_related("permissions")}
+    assert set(groups) >= set(Role.values)
+    admin_perms = {p.codename for p in groups[Role.CATALOG_ADMIN].permissions.all()}
+    counsellor_perms = {p.codename for p in groups[Role.COUNSELLOR].permissions.all()}
+    assert {"change_group", "change_traitvalue", "add_availability"} <= admin_perms
+    assert "view_group" in counsellor_perms
+    assert "change_group" not in counsellor_perms
+
+
+@pytest.mark.django_db
+def test_demo_users_get_one_role_each_and_can_be_created_twice(settings, capsys):
+    settings.DEBUG = True
+    call_command("create_demo_users")
+    call_command("create_demo_users")
+    assert User.objects.filter(organisation__slug="demo-clinic").count() == 3
+    assert User.objects.get(username="catalogadmin").has_role(Role.CATALOG_ADMIN)
+    assert not User.objects.get(username="counsellor").has_role(Role.CATALOG_ADMIN)
+    assert "counsellor / demo-recovery-menu" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_users_are_refused_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("create_demo_users")
+
+
+def _start(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "DEBUG")}
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _start({"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_starts_with_settings_from_the_environment():
+    result = _start({"DEBUG": "0", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "menu.example.org"})
+    assert result.returncode == 0, result.stderr
