@@ -19,10 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
+from django.contrib.auth.models import Group as RoleGroup  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -62,9 +63,7 @@ def build_catalog() -> None:
         )
     organisation = Organisation.objects.create(name="Bench", slug="bench")
     user = User.objects.create_user(username="bench", organisation=organisation)
-    user.groups.add(*__import__("django.contrib.auth.models").contrib.auth.models.Group.objects.filter(
-        name__in=[Role.COUNSELLOR]
-    ))
+    user.groups.add(RoleGroup.objects.get(name=Role.COUNSELLOR))
 
 
 def measure(client: Client, path: str) -> tuple[float, float, int]:

@@ -416,6 +416,11 @@ AvailabilityRowForm = _row_form(
 )
 
 
+def _at(where: str, name: str) -> str:
+    """Where a problem is: the row, and the field named as it is in the file."""
+    return _("%(where)s, field “%(field)s”") % {"where": where, "field": name}
+
+
 def _allowed(form: forms.BaseForm, name: str) -> str:
     form_field = form.fields.get(name)
     choices = getattr(form_field, "choices", None)
@@ -429,9 +434,7 @@ def _form_errors(where: str, form: forms.BaseForm) -> list[str]:
     messages = []
     for name, field_errors in form.errors.items():
         for message in field_errors:
-            messages.append(
-                f"{where}, {_('field')} \u201c{name}\u201d: {message}{_allowed(form, name)}"
-            )
+            messages.append(f"{_at(where, name)}: {message}{_allowed(form, name)}")
     return messages
 
 
@@ -439,7 +442,7 @@ def _normalise_languages(row: Row, where: str, errors: list[str]) -> None:
     try:
         row["languages"] = join_languages(split_languages(row.get("languages", "")))
     except forms.ValidationError as error:
-        errors.extend(f"{where}, {_('field')} \u201clanguages\u201d: {m}" for m in error.messages)
+        errors.extend(f"{_at(where, 'languages')}: {m}" for m in error.messages)
 
 
 def _unique(table: Table, key: Callable[[Row], tuple[str, ...]], errors: list[str]) -> None:
@@ -503,7 +506,7 @@ def validate(document: Document) -> _Valid:
         row_errors = _reference_errors(where, row, group_slugs, source_keys)
         if row.get("trait") not in trait_keys:
             row_errors.append(
-                f"{where}, {_('field')} \u201ctrait\u201d: "
+                f"{_at(where, 'trait')}: "
                 + _("unknown trait “%(trait)s”. Allowed: %(allowed)s.")
                 % {"trait": row.get("trait", ""), "allowed": ", ".join(sorted(trait_keys))}
             )
@@ -526,9 +529,7 @@ def validate(document: Document) -> _Valid:
         availability_form = AvailabilityRowForm(row)
         row_errors = _reference_errors(where, row, group_slugs, source_keys)
         if not row.get("source"):
-            row_errors.append(
-                f"{where}, {_('field')} \u201csource\u201d: " + _("This field is required.")
-            )
+            row_errors.append(f"{_at(where, 'source')}: " + _("This field is required."))
         if availability_form.is_valid() and not row_errors:
             valid.availability.append({**availability_form.cleaned_data, **_refs(row)})
         row_errors.extend(_form_errors(where, availability_form))
@@ -551,14 +552,14 @@ def _reference_errors(where: str, row: Row, groups: set[str], sources: set[str])
     errors = []
     if row.get("group") not in groups:
         errors.append(
-            f"{where}, {_('field')} \u201cgroup\u201d: "
+            f"{_at(where, 'group')}: "
             + _("unknown group “%(slug)s”; every group must be listed among the file's groups.")
             % {"slug": row.get("group", "")}
         )
     source = row.get("source", "")
     if source and source not in sources:
         errors.append(
-            f"{where}, {_('field')} \u201csource\u201d: "
+            f"{_at(where, 'source')}: "
             + _("unknown source “%(key)s”; list it among the file's sources.") % {"key": source}
         )
     return errors

@@ -103,3 +103,11 @@ def test_queries_per_page_do_not_grow_with_the_catalog(
     _add_groups(4, 30)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert counsellor_client.get(path).status_code == 200
+
+
+def test_language_can_be_chosen_before_logging_in():
+    client = Client()
+    response = client.post("/i18n/setlang/", {"language": "nb", "next": "/accounts/login/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert client.cookies["django_language"].value == "nb"
