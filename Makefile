@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install test lint check bench messages clean
+.PHONY: run install test lint check bench messages messages-check clean
 
 run: install
 	$(PY) manage.py migrate --no-input
@@ -30,7 +30,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-check: lint
+check: lint messages-check
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
@@ -38,9 +38,17 @@ bench: install
 	$(PY) bench/catalog_pages.py
 
 # Needs GNU gettext (apt-get install gettext); the compiled catalogs are committed.
+MAKEMESSAGES := $(PY) manage.py makemessages --locale nb --locale nl --no-location \
+	--ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"
+
 messages: install
-	$(PY) manage.py makemessages --locale nb --locale nl --ignore ".venv/*" --ignore "bench/*"
+	$(MAKEMESSAGES)
 	$(PY) manage.py compilemessages --ignore ".venv/*"
+
+# Fails when a string in the code or templates is missing from the translation files.
+messages-check: install
+	$(MAKEMESSAGES) >/dev/null
+	git diff --exit-code -I 'POT-Creation-Date' -- locale/
 
 clean:
 	rm -rf $(VENV) build *.egg-info staticfiles

@@ -14,7 +14,7 @@ class Role(models.TextChoices):
     CATALOG_ADMIN = "catalog_admin", _("Catalog admin")
 
 
-CATALOG_MODELS = ("group", "traitvalue", "availability", "source", "trait", "language")
+CATALOG_MODELS = ("group", "traitvalue", "availability", "source", "trait")
 
 # Permission codenames per role, as "app_label.codename".
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.models import Availability, Group, Source, Trait, TraitValue
@@ -34,5 +35,16 @@ class SourceAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
 
 @admin.register(Trait)
 class TraitAdmin(admin.ModelAdmin[Trait]):
+    """Read-only: the vocabulary is defined in catalog/vocabulary.py."""
+
     list_display = ["key", "dimension", "label", "position"]
     list_filter = ["dimension"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Trait | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Trait | None = None) -> bool:
+        return False

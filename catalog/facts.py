@@ -37,13 +37,22 @@ def trait_table(groups: Sequence[Group]) -> list[Dimension]:
 
 
 def cited_sources(table: list[Dimension], places: Sequence[Availability] = ()) -> list[Source]:
-    """The distinct sources behind a table and availability rows, in order of first use."""
-    seen: dict[int, Source] = {}
-    for dimension in table:
-        for row in dimension.rows:
-            for value in row.values:
-                if value is not None and value.source is not None:
-                    seen.setdefault(value.source.pk, value.source)
-    for place in places:
-        seen.setdefault(place.source.pk, place.source)
-    return list(seen.values())
+    """The distinct sources behind a table and availability rows, in order of first use.
+
+    Each fact gets a ``citation`` attribute: its source's number in the returned list,
+    so a page can mark facts [1], [2]… against its list of sources.
+    """
+    numbers: dict[int, int] = {}
+    sources: list[Source] = []
+    facts: list[TraitValue | Availability] = [
+        value for dimension in table for row in dimension.rows for value in row.values if value
+    ]
+    facts.extend(places)
+    for fact in facts:
+        if fact.source is None:
+            continue
+        if fact.source.pk not in numbers:
+            sources.append(fact.source)
+            numbers[fact.source.pk] = len(sources)
+        fact.citation = numbers[fact.source.pk]  # type: ignore[union-attr]
+    return sources

@@ -4,7 +4,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.forms import NullBooleanSelect
+from django.forms import CheckboxSelectMultiple, NullBooleanSelect
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -42,11 +42,13 @@ class GroupFilter(django_filters.FilterSet):  # type: ignore[misc]
     )
     has = django_filters.MultipleChoiceFilter(
         choices=trait_choices,
+        widget=CheckboxSelectMultiple,
         method="filter_has",
         label=_("Offers (yes or optional)"),
     )
     lacks = django_filters.MultipleChoiceFilter(
         choices=trait_choices,
+        widget=CheckboxSelectMultiple,
         method="filter_lacks",
         label=_("Known not to have"),
     )

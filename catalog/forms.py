@@ -16,6 +16,8 @@ def formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field:
     """Form fields for model fields; a URL typed without a scheme is taken as https."""
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
+    if isinstance(field, models.DateField):
+        kwargs.setdefault("error_messages", {"invalid": _("Enter a date as YYYY-MM-DD.")})
     form_field = field.formfield(**kwargs)
     assert form_field is not None, field  # only called for editable fields
     return form_field
@@ -60,6 +62,7 @@ class TraitValueForm(forms.ModelForm[TraitValue]):
 
     class Meta:
         model = TraitValue
+        formfield_callback = formfield
         fields = ["value", "source", "locator", "verified_on", "note"]
         widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
 
@@ -67,6 +70,8 @@ class TraitValueForm(forms.ModelForm[TraitValue]):
         super().__init__(*args, **kwargs)
         # The same list of sources for every trait: built once by the caller.
         self.fields["source"].choices = sources  # type: ignore[attr-defined]
+        # Unknown is a value of its own; an empty choice would only be an error.
+        self.fields["value"].choices = TraitValue.Value.choices  # type: ignore[attr-defined]
         trait_label = gettext(self.instance.trait.label)
         for field in self.fields.values():
             # Rendered as a table row: the label is for screen readers, the row says the trait.
@@ -77,16 +82,36 @@ class TraitValueForm(forms.ModelForm[TraitValue]):
             )
 
     @property
-    def is_unknown_and_empty(self) -> bool:
+    def is_empty_unknown(self) -> bool:
+        """Unknown with nothing said about it: no row is kept (absence means unknown).
+
+        An unknown value with a note or a source ("looked for, not found in …") is kept.
+        """
         data = self.cleaned_data
-        return data.get("value") == TraitValue.Value.UNKNOWN and not data.get("source")
+        return data.get("value") == TraitValue.Value.UNKNOWN and not any(
+            data.get(name) for name in ("source", "locator", "note")
+        )
+
+
+def source_choices() -> list[tuple[Any, str]]:
+    """Sources as admins pick them: the title alone is not always telling."""
+    choices: list[tuple[Any, str]] = [("", "---------")]
+    for source in Source.objects.all():
+        detail = f" — {source.publisher}" if source.publisher else ""
+        choices.append((source.pk, f"{source.title}{detail} [{source.key}]"))
+    return choices
 
 
 class AvailabilityForm(forms.ModelForm[Availability]):
     languages = LanguageListField(label=_("Meeting languages"))
 
+    def __init__(self, *args: Any, sources: list[tuple[Any, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = sources  # type: ignore[attr-defined]
+
     class Meta:
         model = Availability
+        formfield_callback = formfield
         fields = [
             "country",
             "region",
@@ -114,7 +139,7 @@ class SourceForm(forms.ModelForm[Source]):
 
 class CompareForm(forms.Form):
     groups = forms.ModelMultipleChoiceField(
-        queryset=Group.objects.all(),
+        queryset=Group.objects.prefetch_related("availability"),
         to_field_name="slug",
         widget=forms.CheckboxSelectMultiple,
         label=_("Groups to compare"),
@@ -132,3 +157,14 @@ class ImportForm(forms.Form):
         label=_("Catalog file"),
         help_text=_("A .json file or a .zip of CSV files, in the format the export gives."),
     )
+
+    def clean_file(self) -> Any:
+        from catalog.interchange import MAX_UPLOAD_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(limit)d MB; a whole catalog is far smaller."),
+                params={"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
+            )
+        return upload

@@ -1,16 +1,24 @@
-"""A group's change history, gathered from the group, its trait values and availability."""
+"""A group's change history, gathered from the group, its trait values and availability.
+
+Each entry can be undone: a change goes back to the state before it, a creation of a
+fact is undone by removing the fact, and a deletion by restoring what was deleted.
+An undo is itself a new entry in the history.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.shortcuts import get_object_or_404
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from catalog.languages import language_name, split_languages
 from catalog.models import Availability, Group, TraitValue
 
 TRACKED: dict[str, type[models.Model]] = {
@@ -24,6 +32,11 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
 }
 # Columns that say nothing to a reader of the history.
 HIDDEN = {"id", "group"}
+UNDO_REASON = gettext_noop("Undone from the history")
+
+
+class UndoError(Exception):
+    """The entry cannot be undone; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,7 @@ class FieldChange:
 class HistoryEntry:
     kind: str
     record: Any
+    before: Any  # the object's previous record, or None
     subject: str
     changes: tuple[FieldChange, ...]
 
@@ -49,14 +63,37 @@ class HistoryEntry:
         actions = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
         return str(actions[self.record.history_type])
 
+    @property
+    def can_undo(self) -> bool:
+        # Removing a whole group is not an undo; it stays for the admin site.
+        return not (self.kind == "group" and self.record.history_type == "+")
+
+    @property
+    def undo_label(self) -> str:
+        if self.record.history_type == "-":
+            return gettext("Restore")
+        if self.record.history_type == "+":
+            return gettext("Remove")
+        return gettext("Undo")
+
 
 def _display(record: Any, name: str) -> str:
     field = record.instance_type._meta.get_field(name)
     value = getattr(record, field.attname)
     if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, dt.date):
+        return date_format(value, "DATE_FORMAT")
+    if name == "languages":
+        return ", ".join(language_name(code) for code in split_languages(value))
+    if name == "country":
+        return str(record.country.name)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if name == "trait":
+        return gettext(record.trait.label)
     if field.is_relation:
         related = getattr(record, name, None)
         return str(related) if related is not None else str(value)
@@ -76,15 +113,18 @@ def _entries(kind: str, records: Iterable[Any], subject: Any) -> list[HistoryEnt
         before = previous.get(record.id)
         changes = []
         for name in names:
+            label = str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+            if record.history_type == "-":
+                # What was removed: the last state, going to nothing.
+                old = _display(record, name)
+                if old != "—":
+                    changes.append(FieldChange(label, old, "—"))
+                continue
             new = _display(record, name)
             old = _display(before, name) if before is not None else "—"
-            if record.history_type == "-" or (before is not None and old == new):
-                continue
-            if before is None and new == "—":
-                continue
-            label = model._meta.get_field(name).verbose_name  # type: ignore[union-attr]
-            changes.append(FieldChange(str(label), old, new))
-        entries.append(HistoryEntry(kind, record, subject(record), tuple(changes)))
+            if old != new:
+                changes.append(FieldChange(label, old, new))
+        entries.append(HistoryEntry(kind, record, before, subject(record), tuple(changes)))
         previous[record.id] = record
     return entries
 
@@ -92,7 +132,7 @@ def _entries(kind: str, records: Iterable[Any], subject: Any) -> list[HistoryEnt
 def group_history(group: Group) -> list[HistoryEntry]:
     """Every recorded change to the group and its facts, newest first.
 
-    Four queries, however long the history: one per tracked table, with the
+    Three queries, however long the history: one per tracked table, with the
     users, traits and sources joined in.
     """
     group_records = Group.history.filter(id=group.pk).select_related("history_user")
@@ -103,52 +143,72 @@ def group_history(group: Group) -> list[HistoryEntry]:
         "history_user", "source"
     )
     entries = [
-        *_entries("group", group_records, lambda record: str(_("Group details"))),
-        *_entries("traitvalue", value_records, lambda record: str(record.trait)),
+        *_entries("group", group_records, lambda record: gettext("Group details")),
+        *_entries("traitvalue", value_records, lambda record: gettext(record.trait.label)),
         *_entries("availability", place_records, _place),
     ]
     entries.sort(key=lambda entry: (entry.date, entry.record.history_id), reverse=True)
     return entries
 
 
+def find_entry(group: Group, kind: str, history_id: int) -> HistoryEntry | None:
+    for entry in group_history(group):
+        if entry.kind == kind and entry.record.history_id == history_id:
+            return entry
+    return None
+
+
 def _place(record: Any) -> str:
-    name = str(record.country.name)
-    return (
-        f"{_('Availability')}: {name}, {record.region}"
-        if record.region
-        else f"{_('Availability')}: {name}"
+    place = str(record.country.name)
+    if record.region:
+        place = f"{place}, {record.region}"
+    return gettext("Where it meets: %(place)s") % {"place": place}
+
+
+def _current(model: Any, instance: models.Model, kind: str) -> models.Model | None:
+    """The live row the record is about: by id, or by its natural key if entered anew."""
+    current = model.objects.filter(pk=instance.pk).first()
+    if current is None and kind in NATURAL_KEYS:
+        lookup = {name: getattr(instance, name) for name in NATURAL_KEYS[kind]}
+        current = model.objects.filter(**lookup).first()
+    return current  # type: ignore[no-any-return]
+
+
+def _same(model: Any, a: models.Model, b: models.Model) -> bool:
+    return all(
+        getattr(a, field.attname) == getattr(b, field.attname)
+        for field in model._meta.concrete_fields
+        if field.name != "id"
     )
 
 
-class RevertError(Exception):
-    """The state a record holds can no longer be saved; the message says why."""
-
-
 @transaction.atomic
-def revert(kind: str, history_id: int, *, group: Group, reason: str) -> models.Model:
-    """Bring one object back to the state a history record holds.
-
-    A deleted trait value or availability row is restored; the revert is itself a
-    new change in the history.
-    """
-    model: Any = TRACKED[kind]
-    owner = {"id": group.pk} if kind == "group" else {"group_id": group.pk}
-    record = get_object_or_404(model.history, history_id=history_id, **owner)
-    # A deletion record holds the last state before the delete, so restoring any
-    # record is the same: save the state it holds.
-    instance = record.instance
-    natural_key = NATURAL_KEYS.get(kind)
-    if natural_key:
-        # The fact may have been deleted and entered again since, under a new id.
-        current = model.objects.filter(**{f: getattr(instance, f) for f in natural_key}).first()
-        if current is not None:
-            instance.pk = current.pk
-    # Saving over a row that exists is an update, whichever record restored it.
-    instance._state.adding = not model.objects.filter(pk=instance.pk).exists()
+def undo(entry: HistoryEntry, *, reason: str = UNDO_REASON) -> None:
+    if not entry.can_undo:
+        raise UndoError(gettext("A group's creation cannot be undone here."))
+    model: Any = TRACKED[entry.kind]
+    record = entry.record
+    if record.history_type == "+":
+        current = _current(model, record.instance, entry.kind)
+        if current is None:
+            raise UndoError(gettext("Nothing to undo: it has already been removed."))
+        current._change_reason = reason  # type: ignore[attr-defined]
+        current.delete()
+        return
+    # A change goes back to the state before it; a deletion back to the state it removed.
+    state = record if record.history_type == "-" else entry.before
+    if state is None:
+        raise UndoError(gettext("The state before this change was not recorded."))
+    target = state.instance
+    current = _current(model, target, entry.kind)
+    if current is not None:
+        if _same(model, current, target):
+            raise UndoError(gettext("Nothing to undo: it is already in that state."))
+        target.pk = current.pk
+        target._state.adding = False
     try:
-        instance.full_clean()
+        target.full_clean()
     except ValidationError as error:
-        raise RevertError(" ".join(error.messages)) from error
-    instance._change_reason = reason
-    instance.save()
-    return instance  # type: ignore[no-any-return]
+        raise UndoError(" ".join(error.messages)) from error
+    target._change_reason = reason
+    target.save()

@@ -14,20 +14,26 @@ import datetime as dt
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from catalog.forms import formfield
 from catalog.languages import join_languages, split_languages
 from catalog.models import Availability, Group, Source, Trait, TraitValue
 
 FORMAT_NAME = "recovery-menu-catalog"
+# Change reasons are stored untranslated and translated when the history is shown.
+IMPORT_REASON = gettext_noop("Imported from a file")
 FORMAT_VERSION = 1
 
 SOURCE_COLUMNS = ("key", "title", "publisher", "url", "kind")
@@ -52,6 +58,11 @@ CSV_TABLES = {
 }
 
 Row = dict[str, str]
+# JSON fields that hold a list rather than a single value.
+LIST_FIELDS = frozenset({"languages", "traits", "availability", "sources", "groups"})
+# Bounds on what an import reads, against oversized or malicious files.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_TABLE_BYTES = 20 * 1024 * 1024
 
 
 class CatalogImportError(Exception):
@@ -192,7 +203,8 @@ def export_csv_zip() -> bytes:
             writer = csv.DictWriter(text, fieldnames=CSV_TABLES[name], lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-            archive.writestr(zipfile.ZipInfo(name, stamp), text.getvalue().encode())
+            # The byte-order mark tells spreadsheet programs the file is UTF-8.
+            archive.writestr(zipfile.ZipInfo(name, stamp), text.getvalue().encode("utf-8-sig"))
     return buffer.getvalue()
 
 
@@ -231,10 +243,38 @@ def _check_keys(where: str, item: object, columns: Iterable[str], errors: list[s
         errors.append(_("%(where)s: expected an object.") % {"where": where})
         return False
     unknown = sorted(set(item) - set(columns))
-    if unknown:
+    missing = [column for column in columns if column not in item]
+    if unknown or missing:
+        # A missing field is refused, not read as empty: the import would otherwise
+        # wipe what that field holds.
         errors.append(
-            _("%(where)s: unknown field(s) %(fields)s; allowed fields: %(allowed)s.")
-            % {"where": where, "fields": ", ".join(unknown), "allowed": ", ".join(columns)}
+            _(
+                "%(where)s: unknown field(s): %(unknown)s; missing field(s): %(missing)s; "
+                "every object has exactly: %(allowed)s."
+            )
+            % {
+                "where": where,
+                "unknown": ", ".join(unknown) or "-",
+                "missing": ", ".join(missing) or "-",
+                "allowed": ", ".join(columns),
+            }
+        )
+        return False
+    not_single = [
+        key
+        for key, value in item.items()
+        if isinstance(value, dict)
+        or (isinstance(value, list) and key not in LIST_FIELDS)
+        or (
+            key == "languages"
+            and isinstance(value, list)
+            and not all(isinstance(code, str) for code in value)
+        )
+    ]
+    if not_single:
+        errors.append(
+            _("%(where)s: field(s) %(fields)s must hold a single value.")
+            % {"where": where, "fields": ", ".join(not_single)}
         )
         return False
     return True
@@ -246,6 +286,10 @@ def parse_json(data: bytes, name: str = "the file") -> Document:
     text = _decode(data, name)
     try:
         payload = json.loads(text)
+    except RecursionError as error:
+        raise CatalogImportError(
+            [_("%(name)s is nested too deeply to be a catalog.") % {"name": name}]
+        ) from error
     except json.JSONDecodeError as error:
         raise CatalogImportError(
             [
@@ -301,6 +345,24 @@ def _list(container: dict[str, Any], key: str, where: str, errors: list[str]) ->
     return value
 
 
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    name = PurePosixPath(info.filename).name
+    if info.file_size > MAX_TABLE_BYTES:
+        raise CatalogImportError(
+            [
+                _("%(table)s is larger than %(limit)d MB.")
+                % {"table": name, "limit": MAX_TABLE_BYTES // (1024 * 1024)}
+            ]
+        )
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError) as error:
+        # Corrupt, encrypted or unsupported entries.
+        raise CatalogImportError(
+            [_("%(table)s cannot be read from the zip archive.") % {"table": name}]
+        ) from error
+
+
 def parse_csv_zip(data: bytes, name: str = "the file") -> Document:
     if not data:
         raise CatalogImportError([_("%(name)s is empty.") % {"name": name}])
@@ -314,7 +376,15 @@ def parse_csv_zip(data: bytes, name: str = "the file") -> Document:
             ]
         ) from error
     errors: list[str] = []
-    names = set(archive.namelist())
+    # Re-zipped exports may put the tables in a folder, and macOS adds metadata entries.
+    members = {
+        PurePosixPath(info.filename).name: info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
+        and not PurePosixPath(info.filename).name.startswith(".")
+    }
+    names = set(members)
     missing = [table for table in CSV_TABLES if table not in names]
     extra = sorted(names - set(CSV_TABLES))
     if missing or extra:
@@ -336,7 +406,7 @@ def parse_csv_zip(data: bytes, name: str = "the file") -> Document:
         "availability.csv": document.availability,
     }
     for table_name, columns in CSV_TABLES.items():
-        text = _decode(archive.read(table_name), table_name)
+        text = _decode(_read_member(archive, members[table_name]), table_name)
         if not text.strip():
             errors.append(
                 _("%(table)s is empty; it needs at least the header row: %(columns)s.")
@@ -360,8 +430,21 @@ def parse_csv_zip(data: bytes, name: str = "the file") -> Document:
                     "extra": ", ".join(extra_columns) or "-",
                 }
             )
+            if len(header) == 1 and ";" in header[0]:
+                errors.append(
+                    _("%(table)s uses semicolons; save it with commas as separators.")
+                    % {"table": table_name}
+                )
             continue
-        for number, row in enumerate(reader, start=2):
+        try:
+            rows = list(enumerate(reader, start=2))
+        except csv.Error as error:
+            errors.append(
+                _("%(table)s row %(row)d cannot be read as CSV: %(message)s")
+                % {"table": table_name, "row": reader.line_num, "message": error}
+            )
+            continue
+        for number, row in rows:
             where = _("%(table)s row %(row)d") % {"table": table_name, "row": number}
             if None in row or any(value is None for value in row.values()):
                 errors.append(_("%(where)s: wrong number of cells.") % {"where": where})
@@ -471,6 +554,9 @@ def validate(document: Document) -> _Valid:
     errors: list[str] = []
     if not (document.sources.rows or document.groups.rows):
         raise CatalogImportError([_("The file holds no sources and no groups.")])
+    # Normalise first, so rows that differ only in case are caught as duplicates.
+    for _where, row in document.availability.rows:
+        row["country"] = row.get("country", "").strip().upper()
     _unique(document.sources, lambda row: (row.get("key", ""),), errors)
     _unique(document.groups, lambda row: (row.get("slug", ""),), errors)
     _unique(document.traits, lambda row: (row.get("group", ""), row.get("trait", "")), errors)
@@ -481,22 +567,25 @@ def validate(document: Document) -> _Valid:
     )
 
     valid = _Valid()
+    # References are checked against every row the file lists, valid or not, so one
+    # bad group or source row is reported once, not again at every row naming it.
     source_keys = set(Source.objects.values_list("key", flat=True))
+    source_keys.update(row.get("key", "") for _where, row in document.sources.rows)
+    group_slugs = {row.get("slug", "") for _where, row in document.groups.rows}
     for where, row in document.sources.rows:
         source_form = SourceRowForm(row)
         if source_form.is_valid():
             valid.sources.append(source_form.cleaned_data)
-            source_keys.add(source_form.cleaned_data["key"])
         else:
             errors.extend(_form_errors(where, source_form))
 
-    group_slugs = set()
     for where, row in document.groups.rows:
         _normalise_languages(row, where, errors)
+        # Spreadsheet programs write TRUE and FALSE.
+        row["active"] = row.get("active", "").strip().lower()
         group_form = GroupRowForm(row)
         if group_form.is_valid():
             valid.groups.append(group_form.cleaned_data)
-            group_slugs.add(group_form.cleaned_data["slug"])
         else:
             errors.extend(_form_errors(where, group_form))
 
@@ -510,6 +599,7 @@ def validate(document: Document) -> _Valid:
                 + _("unknown trait “%(trait)s”. Allowed: %(allowed)s.")
                 % {"trait": row.get("trait", ""), "allowed": ", ".join(sorted(trait_keys))}
             )
+        row_errors.extend(_future_date_errors(where, trait_form))
         if trait_form.is_valid() and not row_errors:
             data = trait_form.cleaned_data
             if data["value"] != TraitValue.Value.UNKNOWN and not (
@@ -525,11 +615,11 @@ def validate(document: Document) -> _Valid:
 
     for where, row in document.availability.rows:
         _normalise_languages(row, where, errors)
-        row["country"] = row.get("country", "").upper()
         availability_form = AvailabilityRowForm(row)
         row_errors = _reference_errors(where, row, group_slugs, source_keys)
         if not row.get("source"):
             row_errors.append(f"{_at(where, 'source')}: " + _("This field is required."))
+        row_errors.extend(_future_date_errors(where, availability_form))
         if availability_form.is_valid() and not row_errors:
             valid.availability.append({**availability_form.cleaned_data, **_refs(row)})
         row_errors.extend(_form_errors(where, availability_form))
@@ -538,6 +628,13 @@ def validate(document: Document) -> _Valid:
     if errors:
         raise CatalogImportError(errors)
     return valid
+
+
+def _future_date_errors(where: str, form: forms.Form) -> list[str]:
+    verified_on = form.cleaned_data.get("verified_on") if form.is_valid() else None
+    if verified_on and verified_on > timezone.localdate():
+        return [f"{_at(where, 'verified_on')}: " + _("the date cannot be in the future.")]
+    return []
 
 
 def _refs(row: Row) -> dict[str, str]:
@@ -603,7 +700,8 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
     With ``overwrite`` (an admin's import) the file is the truth for every group it
     lists: values are updated, and trait values and availability rows missing from
     the file are deleted. Without it (loading the shipped reference data) only what is
-    missing is created, so nothing a catalog admin curated is ever overwritten.
+    missing is created: new sources and groups, and the facts of new groups. A group
+    already in the catalog keeps its facts as curated, deletions included.
     Groups absent from the file are left as they are.
     """
     valid = validate(document)
@@ -615,6 +713,9 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
         sources[data["key"]] = _save(source, data, reason, counts, overwrite=overwrite)
 
     groups = {group.slug: group for group in Group.objects.all()}
+    # Without overwrite, the facts of a group already in the catalog are its curators'
+    # business: a fact they removed must not come back from the shipped file.
+    curated = set(groups) if not overwrite else set()
     for data in valid.groups:
         group = groups.get(data["slug"]) or Group(slug=data["slug"])
         groups[data["slug"]] = _save(group, data, reason, counts, overwrite=overwrite)
@@ -627,6 +728,9 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
     }
     kept_values: set[int] = set()
     for data in valid.traits:
+        if data["group"] in curated:
+            counts["unchanged"] += 1
+            continue
         group, trait = groups[data["group"]], traits[data["trait"]]
         values = {
             "value": data["value"],
@@ -644,6 +748,9 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
     }
     kept_places: set[int] = set()
     for data in valid.availability:
+        if data["group"] in curated:
+            counts["unchanged"] += 1
+            continue
         group = groups[data["group"]]
         values = {
             "in_person_per_week": data["in_person_per_week"],

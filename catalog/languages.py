@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import global_settings
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -21,9 +22,13 @@ LANGUAGE_CODES: tuple[str, ...] = tuple(
 )
 
 
+# Django's own list spells names properly ("Norwegian Bokmål") and translates them.
+_DJANGO_NAMES = dict(global_settings.LANGUAGES)
+
+
 def language_name(code: str) -> str:
-    info = LANG_INFO.get(code)
-    return gettext(info["name"]) if info and "name" in info else code
+    name = _DJANGO_NAMES.get(code) or LANG_INFO.get(code, {}).get("name")
+    return gettext(name) if name else code
 
 
 def language_choices() -> list[tuple[str, str]]:

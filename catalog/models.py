@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -16,6 +16,11 @@ from catalog.languages import language_name, split_languages, validate_language_
 
 if TYPE_CHECKING:
     from django_stubs_ext.db.models.manager import RelatedManager
+
+
+def validate_not_future_year(year: int) -> None:
+    if year > timezone.localdate().year:
+        raise ValidationError(_("The year cannot be in the future."), code="future_year")
 
 
 class SourceKind(models.TextChoices):
@@ -29,10 +34,25 @@ class Source(models.Model):
 
     Kind = SourceKind
 
-    key = models.SlugField(_("key"), max_length=50, unique=True)
+    key = models.SlugField(
+        _("key"),
+        max_length=50,
+        unique=True,
+        help_text=_("Short identifier used in files, e.g. vederhus-2020."),
+    )
     title = models.CharField(_("title"), max_length=300)
-    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
-    url = models.URLField(_("URL or DOI link"), max_length=500, blank=True)
+    publisher = models.CharField(
+        _("publisher"),
+        max_length=200,
+        blank=True,
+        help_text=_("Journal, organisation or website, and the date when it matters."),
+    )
+    url = models.URLField(
+        _("URL or DOI link"),
+        max_length=500,
+        blank=True,
+        help_text=_("For a DOI, give its link: https://doi.org/10.…"),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
 
     history = HistoricalRecords()
@@ -69,7 +89,12 @@ class Group(models.Model):
 
     Kind = GroupKind
 
-    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=50,
+        unique=True,
+        help_text=_("Short identifier used in addresses and files, e.g. na or smart-recovery."),
+    )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     description = models.TextField(_("description"), blank=True)
@@ -78,7 +103,7 @@ class Group(models.Model):
         _("founding year"),
         null=True,
         blank=True,
-        validators=[MinValueValidator(1800), MaxValueValidator(2100)],
+        validators=[MinValueValidator(1800), validate_not_future_year],
     )
     languages = models.CharField(
         _("languages"),
@@ -241,7 +266,7 @@ class TraitValue(models.Model):
                 errors["verified_on"] = _("A known value needs the date it was last verified.")
             if errors:
                 raise ValidationError(errors)
-        if self.verified_on and self.verified_on > dt.date.today():
+        if self.verified_on and self.verified_on > timezone.localdate():
             raise ValidationError({"verified_on": _("The date cannot be in the future.")})
 
 
@@ -306,7 +331,7 @@ class Availability(models.Model):
         return f"{self.group} — {place}"
 
     def clean(self) -> None:
-        if self.verified_on and self.verified_on > dt.date.today():
+        if self.verified_on and self.verified_on > timezone.localdate():
             raise ValidationError({"verified_on": _("The date cannot be in the future.")})
 
     @property

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from catalog import interchange
 from catalog.models import Trait
 from catalog.vocabulary import VOCABULARY
 
+SHIPPED_REASON = gettext_noop("Shipped reference data")
 CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
 
 
@@ -36,4 +38,4 @@ def load_catalog() -> interchange.ImportSummary:
     """Create what is missing from the shipped catalog; never overwrite curated facts."""
     sync_vocabulary()
     document = interchange.parse_json(CATALOG_FILE.read_bytes(), CATALOG_FILE.name)
-    return interchange.apply(document, reason="Shipped reference data", overwrite=False)
+    return interchange.apply(document, reason=SHIPPED_REASON, overwrite=False)

@@ -19,7 +19,7 @@ def save_group(
     """Save a group with its trait values and availability, all or nothing.
 
     Only what changed is written, so the history shows real changes. A trait set
-    back to unknown without a source is removed: absence means unknown.
+    back to unknown with nothing said about it is removed: absence means unknown.
     """
     group = (
         group_form.save()
@@ -29,7 +29,7 @@ def save_group(
     for form in trait_forms:
         if not form.has_changed():
             continue
-        if form.is_unknown_and_empty:
+        if form.is_empty_unknown:
             if form.instance.pk:
                 form.instance.delete()
             continue

@@ -14,9 +14,9 @@ urlpatterns = [
     path("groups/<slug:slug>/edit/", views.group_edit, name="group-edit"),
     path("groups/<slug:slug>/history/", views.group_history, name="group-history"),
     path(
-        "groups/<slug:slug>/history/<str:kind>/<int:history_id>/revert/",
-        views.history_revert,
-        name="history-revert",
+        "groups/<slug:slug>/history/<str:kind>/<int:history_id>/undo/",
+        views.history_undo,
+        name="history-undo",
     ),
     path("export.json", views.catalog_export, {"fmt": "json"}, name="catalog-export-json"),
     path("export.zip", views.catalog_export, {"fmt": "zip"}, name="catalog-export-zip"),

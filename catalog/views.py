@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog import history, interchange
 from catalog.facts import cited_sources, trait_table
@@ -20,6 +19,7 @@ from catalog.forms import (
     ImportForm,
     SourceForm,
     TraitValueForm,
+    source_choices,
 )
 from catalog.models import Group, Source, Trait, TraitValue
 from catalog.services import save_group
@@ -33,7 +33,10 @@ can_change = permission_required("catalog.change_group", raise_exception=True)
 def group_list(request: HttpRequest) -> HttpResponse:
     queryset = Group.objects.prefetch_related("availability")
     filterset = GroupFilter(request.GET or None, queryset=queryset)
-    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    # A filter that cannot be applied shows its error and no groups, not every group.
+    invalid = filterset.is_bound and not filterset.is_valid()
+    groups = Group.objects.none() if invalid else filterset.qs
+    page = Paginator(groups, 25).get_page(request.GET.get("page"))
     return render(request, "catalog/group_list.html", {"filter": filterset, "page": page})
 
 
@@ -57,6 +60,8 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def group_compare(request: HttpRequest) -> HttpResponse:
     form = CompareForm(request.GET or None)
     groups: list[Group] = []
+    if request.GET and "groups" not in request.GET:
+        messages.info(request, _("Tick two to four groups to compare them."))
     if form.is_valid():
         groups = sorted(
             form.cleaned_data["groups"], key=lambda g: request.GET.getlist("groups").index(g.slug)
@@ -67,8 +72,9 @@ def group_compare(request: HttpRequest) -> HttpResponse:
 
 
 def _edit(request: HttpRequest, group: Group) -> HttpResponse:
-    existing = {value.trait_id: value for value in group.trait_values.all()} if group.pk else {}
-    sources = [("", "---------"), *((s.pk, str(s)) for s in Source.objects.all())]
+    values = group.trait_values.select_related("trait") if group.pk else []
+    existing = {value.trait_id: value for value in values}
+    sources = source_choices()
     data = request.POST if request.method == "POST" else None
     group_form = GroupForm(data, instance=group)
     trait_forms = [
@@ -81,7 +87,9 @@ def _edit(request: HttpRequest, group: Group) -> HttpResponse:
         )
         for trait in Trait.objects.all()
     ]
-    formset = AvailabilityFormSet(data, instance=group, prefix="availability")
+    formset = AvailabilityFormSet(
+        data, instance=group, prefix="availability", form_kwargs={"sources": sources}
+    )
     if request.method == "POST":
         forms_valid = [group_form.is_valid(), formset.is_valid()] + [
             f.is_valid() for f in trait_forms
@@ -117,25 +125,30 @@ def group_history(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "catalog/group_history.html", {"group": group, "page": page})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @can_change
-def history_revert(request: HttpRequest, slug: str, kind: str, history_id: int) -> HttpResponse:
+def history_undo(request: HttpRequest, slug: str, kind: str, history_id: int) -> HttpResponse:
+    """Confirm (GET), then undo (POST) one entry of a group's history."""
     group = get_object_or_404(Group, slug=slug)
-    if kind not in history.TRACKED:
-        return HttpResponse(status=404)
-    try:
-        history.revert(kind, history_id, group=group, reason=_("Reverted to an earlier version"))
-    except history.RevertError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Reverted. The revert is recorded in the history too."))
-    return redirect("catalog:group-history", slug=group.slug)
+    entry = history.find_entry(group, kind, history_id)
+    if entry is None or not entry.can_undo:
+        raise Http404
+    if request.method == "POST":
+        try:
+            history.undo(entry)
+        except history.UndoError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Done. The undo is recorded in the history too."))
+        group.refresh_from_db()  # an undo may have changed the slug
+        return redirect("catalog:group-history", slug=group.slug)
+    return render(request, "catalog/history_undo.html", {"group": group, "entry": entry})
 
 
 @require_GET
 @can_change
 def catalog_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    stamp = dt.date.today().isoformat()
+    stamp = timezone.localdate().isoformat()
     if fmt == "json":
         response = HttpResponse(interchange.export_json(), content_type="application/json")
     else:
@@ -153,9 +166,7 @@ def catalog_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             document = interchange.parse_upload(upload.read(), upload.name)
-            summary = interchange.apply(
-                document, reason=_("Imported from %(file)s") % {"file": upload.name}
-            )
+            summary = interchange.apply(document, reason=interchange.IMPORT_REASON)
         except interchange.CatalogImportError as error:
             errors = error.errors
         else:
@@ -184,7 +195,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@can_change
+@permission_required(["catalog.add_source", "catalog.change_source"], raise_exception=True)
 def source_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
     source = get_object_or_404(Source, key=key) if key else Source()
     form = SourceForm(request.POST or None, instance=source)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from catalog.models import Availability, Group, Trait, TraitValue
@@ -73,9 +75,18 @@ def test_a_known_value_without_a_source_is_refused_and_nothing_is_saved(
 def test_setting_a_trait_back_to_unknown_removes_the_claim(admin_client_, reference_catalog):
     data = _form_data(admin_client_, "/catalog/groups/na/edit/")
     data["trait-sponsorship-value"] = "unknown"
-    data["trait-sponsorship-source"] = ""
+    for field in ("source", "locator", "verified_on", "note"):
+        data[f"trait-sponsorship-{field}"] = ""
     admin_client_.post("/catalog/groups/na/edit/", data)
     assert not TraitValue.objects.filter(group__slug="na", trait__key="sponsorship").exists()
+
+
+def test_an_unknown_value_with_a_note_is_kept(admin_client_, reference_catalog):
+    data = _form_data(admin_client_, "/catalog/groups/sos/edit/")
+    data["trait-oat_welcome-note"] = "Looked for in the guide; not stated."
+    assert admin_client_.post("/catalog/groups/sos/edit/", data).status_code == 302
+    value = TraitValue.objects.get(group__slug="sos", trait__key="oat_welcome")
+    assert (value.value, value.note) == ("unknown", "Looked for in the guide; not stated.")
 
 
 def test_admin_adds_availability_with_validation(admin_client_, reference_catalog):
@@ -109,39 +120,62 @@ def test_bad_language_codes_are_named(admin_client_, reference_catalog):
     assert "Unknown language code(s): klingon" in response.content.decode()
 
 
-def test_revert_restores_the_earlier_value(admin_client_, reference_catalog):
+def _undo_path(kind: str, record) -> str:
+    return f"/catalog/groups/na/history/{kind}/{record.history_id}/undo/"
+
+
+def test_undo_sets_a_change_back_after_confirmation(admin_client_, reference_catalog):
     value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
-    original = value.history.earliest()
     value.value = TraitValue.Value.NO
     value.save()
+    change = value.history.latest()
 
-    response = admin_client_.post(
-        f"/catalog/groups/na/history/traitvalue/{original.history_id}/revert/"
-    )
+    confirm = admin_client_.get(_undo_path("traitvalue", change))
+    assert "<del>Yes</del> → <ins>No</ins>" in confirm.content.decode()
+    value.refresh_from_db()
+    assert value.value == "no", "showing the confirmation changes nothing"
 
-    assert response.status_code == 302
+    assert admin_client_.post(_undo_path("traitvalue", change)).status_code == 302
     value.refresh_from_db()
     assert value.value == "yes"
-    assert value.history.count() == 3  # created, changed, reverted
-    assert value.history.latest().history_change_reason == "Reverted to an earlier version"
+    assert value.history.count() == 3  # created, changed, undone
+    assert value.history.latest().history_change_reason == "Undone from the history"
 
 
-def test_revert_restores_a_deleted_fact(admin_client_, reference_catalog):
+def test_undoing_twice_reports_nothing_to_undo(admin_client_, reference_catalog):
+    value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
+    value.value = TraitValue.Value.NO
+    value.save()
+    change = value.history.latest()
+    admin_client_.post(_undo_path("traitvalue", change))
+    response = admin_client_.post(_undo_path("traitvalue", change), follow=True)
+    assert "Nothing to undo" in response.content.decode()
+    assert value.history.count() == 3
+
+
+def test_restore_brings_back_a_deleted_fact(admin_client_, reference_catalog):
     value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
     value.delete()
     deletion = TraitValue.history.filter(history_type="-").latest()
-    admin_client_.post(f"/catalog/groups/na/history/traitvalue/{deletion.history_id}/revert/")
+    history = admin_client_.get("/catalog/groups/na/history/").content.decode()
+    assert "Sponsorship — deleted" in history
+    admin_client_.post(_undo_path("traitvalue", deletion))
     assert TraitValue.objects.get(group__slug="na", trait__key="sponsorship").value == "yes"
 
 
-def test_a_record_of_another_group_cannot_be_reverted_through_this_one(
+def test_undoing_a_creation_removes_the_fact(admin_client_, reference_catalog):
+    value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
+    creation = value.history.earliest()
+    admin_client_.post(_undo_path("traitvalue", creation))
+    assert not TraitValue.objects.filter(pk=value.pk).exists()
+
+
+def test_a_record_of_another_group_cannot_be_undone_through_this_one(
     admin_client_, reference_catalog
 ):
     record = TraitValue.history.filter(group_id=Group.objects.get(slug="aa").pk).first()
-    response = admin_client_.post(
-        f"/catalog/groups/na/history/traitvalue/{record.history_id}/revert/"
-    )
-    assert response.status_code == 404
+    assert admin_client_.post(_undo_path("traitvalue", record)).status_code == 404
+    assert admin_client_.get("/catalog/groups/na/history/nonsense/1/undo/").status_code == 404
 
 
 def test_admin_creates_a_group(admin_client_, vocabulary):
@@ -151,6 +185,39 @@ def test_admin_creates_a_group(admin_client_, vocabulary):
     assert admin_client_.post("/catalog/groups/new/", data).status_code == 302
     assert Group.objects.get(slug="local-peer").history.count() == 1
     assert Trait.objects.count() > 20
+
+
+def test_edit_page_queries_do_not_grow_with_facts(
+    admin_client_, reference_catalog, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12) as few:
+        assert admin_client_.get("/catalog/groups/lifering/edit/").status_code == 200
+    # NA has about six times as many facts and three availability rows.
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert admin_client_.get("/catalog/groups/na/edit/").status_code == 200
+
+
+def test_an_oversized_upload_is_refused_before_reading(admin_client_, reference_catalog):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("catalog.json", b" " * (5 * 1024 * 1024 + 1))
+    response = admin_client_.post("/catalog/import/", {"file": upload})
+    assert "larger than 5 MB" in response.content.decode()
+
+
+def test_an_import_with_a_long_file_name_is_recorded(admin_client_, reference_catalog):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    document = json.loads(admin_client_.get("/catalog/export.json").content)
+    document["groups"][0]["description"] = "Changed by an import."
+    upload = SimpleUploadedFile("c" * 150 + ".json", json.dumps(document).encode())
+    assert admin_client_.post("/catalog/import/", {"file": upload}).status_code == 302
+    record = Group.history.latest()
+    assert record.history_change_reason == "Imported from a file"
+    page = admin_client_.get(
+        f"/catalog/groups/{document['groups'][0]['slug']}/history/", HTTP_ACCEPT_LANGUAGE="nb"
+    ).content.decode()
+    assert "Imported from a file" not in page
 
 
 def test_history_page_queries_do_not_grow_with_history(

@@ -56,3 +56,4 @@ def test_filter_by_country_online_and_language(counsellor_client, reference_cata
 def test_bad_filter_values_are_reported_not_ignored(counsellor_client, reference_catalog):
     response = counsellor_client.get("/catalog/?kind=church")
     assert "Select a valid choice" in response.content.decode()
+    assert list(response.context["page"]) == []

@@ -173,3 +173,88 @@ def test_a_late_error_leaves_earlier_rows_unwritten(reference_catalog):
     errors = _rejected(json.dumps(document).encode(), "catalog.json")
     assert errors
     assert not Source.objects.filter(key="new-source").exists()
+
+
+def test_rows_differing_only_in_case_are_duplicates(reference_catalog):
+    tables = _tables(interchange.export_csv_zip())
+    lines = tables["availability.csv"].splitlines()
+    first = lines[1].split(",")
+    first[1] = first[1].lower()
+    tables["availability.csv"] = "\n".join([*lines, ",".join(first)]) + "\n"
+    errors = _rejected(_zip(tables), "catalog.zip")
+    assert any("duplicates availability.csv row 2" in e for e in errors), errors
+
+
+def test_a_bad_group_row_is_reported_once_not_at_every_fact(reference_catalog):
+    document = json.loads(interchange.export_json())
+    document["groups"][1]["founded"] = "long ago"
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert len(errors) == 1, errors
+    assert "groups[1]" in errors[0] and "founded" in errors[0]
+
+
+def test_a_future_verification_date_names_row_and_field(reference_catalog):
+    document = json.loads(interchange.export_json())
+    document["groups"][0]["traits"][2]["verified_on"] = "2999-01-01"
+    document["groups"][0]["traits"][3]["verified_on"] = "22/11/2026"
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert any("groups[0].traits[2]" in e and "verified_on" in e and "future" in e for e in errors)
+    assert any("groups[0].traits[3]" in e and "YYYY-MM-DD" in e for e in errors), errors
+
+
+def test_a_rezipped_export_in_a_folder_with_mac_metadata_is_accepted(reference_catalog):
+    tables = _tables(interchange.export_csv_zip())
+    rezipped = {f"catalog/{name}": text for name, text in tables.items()}
+    rezipped["__MACOSX/catalog/._groups.csv"] = "\x00\x05"
+    summary = interchange.apply(interchange.parse_csv_zip(_zip(rezipped)), reason="test")
+    assert (summary.created, summary.updated, summary.deleted) == (0, 0, 0)
+
+
+def test_semicolon_separated_tables_get_a_hint(reference_catalog):
+    tables = _tables(interchange.export_csv_zip())
+    tables["sources.csv"] = tables["sources.csv"].replace(",", ";")
+    errors = _rejected(_zip(tables), "catalog.zip")
+    assert any("semicolons" in e for e in errors), errors
+
+
+def test_the_csv_export_opens_as_utf8_in_spreadsheets(reference_catalog):
+    with zipfile.ZipFile(io.BytesIO(interchange.export_csv_zip())) as archive:
+        assert archive.read("sources.csv").startswith("\ufeff".encode())
+
+
+def test_a_json_group_with_missing_fields_is_refused_not_wiped(reference_catalog):
+    document = {
+        "format": "recovery-menu-catalog",
+        "version": 1,
+        "sources": [],
+        "groups": [{"slug": "na", "name": "NA", "kind": "twelve_step", "active": True}],
+    }
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert any("groups[0]" in e and "missing field(s)" in e and "traits" in e for e in errors)
+
+
+def test_a_nested_value_in_a_single_value_field_is_refused(reference_catalog):
+    document = json.loads(interchange.export_json())
+    document["groups"][0]["description"] = {"evil": [1, 2]}
+    errors = _rejected(json.dumps(document).encode(), "catalog.json")
+    assert any("groups[0]" in e and "description" in e and "single value" in e for e in errors)
+
+
+def test_malicious_files_are_rejected_with_a_message(reference_catalog):
+    assert "nested too deeply" in _rejected(b"[" * 100_000, "catalog.json")[0]
+
+    tables = _tables(interchange.export_csv_zip())
+    tables["groups.csv"] = tables["groups.csv"].replace("Narcotics", "x" * 200_000, 1)
+    assert any("cannot be read as CSV" in e for e in _rejected(_zip(tables), "catalog.zip"))
+
+    good = interchange.export_csv_zip()
+    start = good.index(b"groups.csv") + 40
+    corrupt = good[:start] + bytes(b ^ 0xFF for b in good[start : start + 60]) + good[start + 60 :]
+    assert _rejected(corrupt, "catalog.zip")
+
+
+def test_booleans_written_by_spreadsheets_are_understood(reference_catalog):
+    tables = _tables(interchange.export_csv_zip())
+    tables["groups.csv"] = tables["groups.csv"].replace(",true\n", ",TRUE\n")
+    summary = interchange.apply(interchange.parse_csv_zip(_zip(tables)), reason="test")
+    assert (summary.created, summary.updated, summary.deleted) == (0, 0, 0)

@@ -29,9 +29,16 @@ def test_log_in_page_is_open_and_logs_in(counsellor):
 
 
 def test_log_out_ends_the_session(counsellor_client):
-    response = counsellor_client.post("/accounts/logout/")
-    assert response.status_code == 302
+    response = counsellor_client.post("/accounts/logout/", follow=True)
+    assert "You have logged out." in response.content.decode()
     assert counsellor_client.get("/catalog/").status_code == 302
+
+
+def test_log_out_from_a_stale_tab_lands_on_the_log_in_page():
+    client = Client()
+    response = client.post("/accounts/logout/")
+    assert response["Location"] == "/accounts/login/"
+    assert client.get("/accounts/logout/")["Location"] == "/accounts/login/"
 
 
 def test_catalog_list_shows_every_group(counsellor_client, reference_catalog):

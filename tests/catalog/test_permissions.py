@@ -23,7 +23,7 @@ def test_only_catalog_admins_reach_the_curation_pages(request, reference_catalog
         assert client.get(path).status_code == 403, path
     assert client.post("/catalog/groups/na/edit/", {}).status_code == 403
     assert client.post("/catalog/import/", {}).status_code == 403
-    assert client.post("/catalog/groups/na/history/group/1/revert/").status_code == 403
+    assert client.post("/catalog/groups/na/history/group/1/undo/").status_code == 403
 
 
 def test_catalog_admins_reach_the_curation_pages(admin_client_, reference_catalog):

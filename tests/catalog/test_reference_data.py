@@ -100,6 +100,24 @@ def test_loading_never_overwrites_what_an_admin_curated(reference_catalog):
     assert Group.objects.get(slug="aa").description == "Curated description."
 
 
+def test_loading_never_brings_back_what_an_admin_removed(reference_catalog):
+    TraitValue.objects.get(group__slug="na", trait__key="sponsorship").delete()
+    Availability.objects.filter(group__slug="na").first().delete()
+    places = Availability.objects.filter(group__slug="na").count()
+
+    summary = load_catalog()
+
+    assert summary.created == 0
+    assert not TraitValue.objects.filter(group__slug="na", trait__key="sponsorship").exists()
+    assert Availability.objects.filter(group__slug="na").count() == places
+
+
+def test_loading_adds_a_group_that_is_new_in_the_shipped_file(reference_catalog):
+    Group.objects.get(slug="wfs").delete()
+    load_catalog()
+    assert TraitValue.objects.filter(group__slug="wfs", trait__key="women_only").exists()
+
+
 def test_shipped_file_holds_no_unknown_values_and_no_guesses():
     document = json.loads(CATALOG_FILE.read_text())
     for group in document["groups"]:
