@@ -14,17 +14,36 @@ class Role(models.TextChoices):
     CATALOG_ADMIN = "catalog_admin", _("Catalog admin")
 
 
-CATALOG_MODELS = ("group", "traitvalue", "availability", "source", "trait")
+# The reference data every role reads and catalog admins curate.
+CURATED_MODELS = (
+    "catalog.group",
+    "catalog.traitvalue",
+    "catalog.availability",
+    "catalog.source",
+    "catalog.trait",
+    "studies.study",
+    "studies.theme",
+    "studies.participant",
+    "studies.quote",
+    "studies.referencetext",
+    "studies.finding",
+    "studies.findingtrait",
+)
+
+
+def _perms(actions: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        f"{model.split('.')[0]}.{action}_{model.split('.')[1]}"
+        for model in CURATED_MODELS
+        for action in actions
+    )
+
 
 # Permission codenames per role, as "app_label.codename".
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.COUNSELLOR: tuple(f"catalog.view_{model}" for model in CATALOG_MODELS),
-    Role.SUPERVISOR: tuple(f"catalog.view_{model}" for model in CATALOG_MODELS),
-    Role.CATALOG_ADMIN: tuple(
-        f"catalog.{action}_{model}"
-        for model in CATALOG_MODELS
-        for action in ("view", "add", "change", "delete")
-    ),
+    Role.COUNSELLOR: _perms(("view",)),
+    Role.SUPERVISOR: _perms(("view",)),
+    Role.CATALOG_ADMIN: _perms(("view", "add", "change", "delete")),
 }
 
 

@@ -1,8 +1,9 @@
-"""A group's change history, gathered from the group, its trait values and availability.
+"""Change histories for curators, gathered from django-simple-history's records.
 
-Each entry can be undone: a change goes back to the state before it, a creation of a
-fact is undone by removing the fact, and a deletion by restoring what was deleted.
-An undo is itself a new entry in the history.
+A group's history joins the group, its trait values and availability; a study's
+its own records (see ``studies.history``). Each entry can be undone: a change goes
+back to the state before it, a creation of a fact is undone by removing the fact,
+and a deletion by restoring what was deleted. An undo is itself a new entry.
 """
 
 from __future__ import annotations
@@ -21,17 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from catalog.languages import language_name, split_languages
 from catalog.models import Availability, Group, TraitValue
 
-TRACKED: dict[str, type[models.Model]] = {
-    "group": Group,
-    "traitvalue": TraitValue,
-    "availability": Availability,
-}
-NATURAL_KEYS: dict[str, tuple[str, ...]] = {
-    "traitvalue": ("group_id", "trait_id"),
-    "availability": ("group_id", "country", "region"),
+# Fields that identify a row apart from its id, for rows deleted and entered anew.
+NATURAL_KEYS: dict[type[models.Model], tuple[str, ...]] = {
+    TraitValue: ("group_id", "trait_id"),
+    Availability: ("group_id", "country", "region"),
 }
 # Columns that say nothing to a reader of the history.
-HIDDEN = {"id", "group"}
+HIDDEN = {"id", "group", "study", "position"}
 UNDO_REASON = gettext_noop("Undone from the history")
 
 
@@ -48,7 +45,8 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    kind: str
+    kind: str  # the model's name, in addresses
+    model: type[models.Model]
     record: Any
     before: Any  # the object's previous record, or None
     subject: str
@@ -65,8 +63,8 @@ class HistoryEntry:
 
     @property
     def can_undo(self) -> bool:
-        # Removing a whole group is not an undo; it stays for the admin site.
-        return not (self.kind == "group" and self.record.history_type == "+")
+        # Removing a whole group or study is not an undo; it stays for the admin site.
+        return not (self.kind in ("group", "study") and self.record.history_type == "+")
 
     @property
     def undo_label(self) -> str:
@@ -104,10 +102,11 @@ def _fields(model: type[models.Model]) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.name not in HIDDEN]
 
 
-def _entries(kind: str, records: Iterable[Any], subject: Any) -> list[HistoryEntry]:
-    model = TRACKED[kind]
+def entries(model: type[models.Model], records: Iterable[Any], subject: Any) -> list[HistoryEntry]:
+    """History entries of one model's records, each with the fields it changed."""
+    kind = model._meta.model_name or ""
     names = _fields(model)
-    entries = []
+    found = []
     previous: dict[Any, Any] = {}
     for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
         before = previous.get(record.id)
@@ -124,9 +123,9 @@ def _entries(kind: str, records: Iterable[Any], subject: Any) -> list[HistoryEnt
             old = _display(before, name) if before is not None else "—"
             if old != new:
                 changes.append(FieldChange(label, old, new))
-        entries.append(HistoryEntry(kind, record, before, subject(record), tuple(changes)))
+        found.append(HistoryEntry(kind, model, record, before, subject(record), tuple(changes)))
         previous[record.id] = record
-    return entries
+    return found
 
 
 def group_history(group: Group) -> list[HistoryEntry]:
@@ -142,17 +141,21 @@ def group_history(group: Group) -> list[HistoryEntry]:
     place_records = Availability.history.filter(group_id=group.pk).select_related(
         "history_user", "source"
     )
-    entries = [
-        *_entries("group", group_records, lambda record: gettext("Group details")),
-        *_entries("traitvalue", value_records, lambda record: gettext(record.trait.label)),
-        *_entries("availability", place_records, _place),
-    ]
-    entries.sort(key=lambda entry: (entry.date, entry.record.history_id), reverse=True)
-    return entries
+    return newest_first(
+        entries(Group, group_records, lambda record: gettext("Group details")),
+        entries(TraitValue, value_records, lambda record: gettext(record.trait.label)),
+        entries(Availability, place_records, _place),
+    )
 
 
-def find_entry(group: Group, kind: str, history_id: int) -> HistoryEntry | None:
-    for entry in group_history(group):
+def newest_first(*histories: list[HistoryEntry]) -> list[HistoryEntry]:
+    merged = [entry for history in histories for entry in history]
+    merged.sort(key=lambda entry: (entry.date, entry.record.history_id), reverse=True)
+    return merged
+
+
+def find_entry(history: list[HistoryEntry], kind: str, history_id: int) -> HistoryEntry | None:
+    for entry in history:
         if entry.kind == kind and entry.record.history_id == history_id:
             return entry
     return None
@@ -165,11 +168,11 @@ def _place(record: Any) -> str:
     return gettext("Where it meets: %(place)s") % {"place": place}
 
 
-def _current(model: Any, instance: models.Model, kind: str) -> models.Model | None:
+def _current(model: Any, instance: models.Model) -> models.Model | None:
     """The live row the record is about: by id, or by its natural key if entered anew."""
     current = model.objects.filter(pk=instance.pk).first()
-    if current is None and kind in NATURAL_KEYS:
-        lookup = {name: getattr(instance, name) for name in NATURAL_KEYS[kind]}
+    if current is None and model in NATURAL_KEYS:
+        lookup = {name: getattr(instance, name) for name in NATURAL_KEYS[model]}
         current = model.objects.filter(**lookup).first()
     return current  # type: ignore[no-any-return]
 
@@ -185,11 +188,11 @@ def _same(model: Any, a: models.Model, b: models.Model) -> bool:
 @transaction.atomic
 def undo(entry: HistoryEntry, *, reason: str = UNDO_REASON) -> None:
     if not entry.can_undo:
-        raise UndoError(gettext("A group's creation cannot be undone here."))
-    model: Any = TRACKED[entry.kind]
+        raise UndoError(gettext("Creating a whole group or study cannot be undone here."))
+    model: Any = entry.model
     record = entry.record
     if record.history_type == "+":
-        current = _current(model, record.instance, entry.kind)
+        current = _current(model, record.instance)
         if current is None:
             raise UndoError(gettext("Nothing to undo: it has already been removed."))
         current._change_reason = reason  # type: ignore[attr-defined]
@@ -200,7 +203,7 @@ def undo(entry: HistoryEntry, *, reason: str = UNDO_REASON) -> None:
     if state is None:
         raise UndoError(gettext("The state before this change was not recorded."))
     target = state.instance
-    current = _current(model, target, entry.kind)
+    current = _current(model, target)
     if current is not None:
         if _same(model, current, target):
             raise UndoError(gettext("Nothing to undo: it is already in that state."))

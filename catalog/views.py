@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,6 +24,7 @@ from catalog.forms import (
 )
 from catalog.models import Group, Source, Trait, TraitValue
 from catalog.services import save_group
+from studies.evidence import what_the_studies_say
 
 can_view = permission_required("catalog.view_group", raise_exception=True)
 can_change = permission_required("catalog.change_group", raise_exception=True)
@@ -51,6 +53,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "table": table,
         "places": places,
         "sources": cited_sources(table, places),
+        "evidence": what_the_studies_say(group),
     }
     return render(request, "catalog/group_detail.html", context)
 
@@ -122,7 +125,13 @@ def group_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def group_history(request: HttpRequest, slug: str) -> HttpResponse:
     group = get_object_or_404(Group, slug=slug)
     page = Paginator(history.group_history(group), 50).get_page(request.GET.get("page"))
-    return render(request, "catalog/group_history.html", {"group": group, "page": page})
+    context = {
+        "owner": group,
+        "page": page,
+        "undo_url_name": "catalog:history-undo",
+        "owner_key": group.slug,
+    }
+    return render(request, "history/history_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -130,7 +139,7 @@ def group_history(request: HttpRequest, slug: str) -> HttpResponse:
 def history_undo(request: HttpRequest, slug: str, kind: str, history_id: int) -> HttpResponse:
     """Confirm (GET), then undo (POST) one entry of a group's history."""
     group = get_object_or_404(Group, slug=slug)
-    entry = history.find_entry(group, kind, history_id)
+    entry = history.find_entry(history.group_history(group), kind, history_id)
     if entry is None or not entry.can_undo:
         raise Http404
     if request.method == "POST":
@@ -142,7 +151,12 @@ def history_undo(request: HttpRequest, slug: str, kind: str, history_id: int) ->
             messages.success(request, _("Done. The undo is recorded in the history too."))
         group.refresh_from_db()  # an undo may have changed the slug
         return redirect("catalog:group-history", slug=group.slug)
-    return render(request, "catalog/history_undo.html", {"group": group, "entry": entry})
+    context = {
+        "owner": group,
+        "entry": entry,
+        "history_url": reverse("catalog:group-history", args=[group.slug]),
+    }
+    return render(request, "history/history_undo.html", context)
 
 
 @require_GET

@@ -25,6 +25,14 @@ def reference_catalog(db):
 
 
 @pytest.fixture
+def reference_data(reference_catalog):
+    """Catalog and studies as shipped."""
+    from studies.reference import load_studies
+
+    load_studies()
+
+
+@pytest.fixture
 def organisation(db):
     return OrganisationFactory(name="Oslo Clinic", slug="oslo-clinic")
 

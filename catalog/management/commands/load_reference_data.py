@@ -3,21 +3,28 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from catalog import interchange, reference
+from studies import interchange as studies_interchange
+from studies import reference as studies_reference
 
 
 class Command(BaseCommand):
     help = (
-        "Load the shipped reference data (trait vocabulary and catalog). Creates only what "
-        "is missing, so running it again changes nothing and curated facts are kept."
+        "Load the shipped reference data: the trait vocabulary, the catalog and the studies. "
+        "Creates only what is missing, so running it again changes nothing and curated "
+        "facts are kept."
     )
 
+    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            summary = reference.load_catalog()
-        except interchange.CatalogImportError as error:
+            catalog = reference.load_catalog()
+            studies = studies_reference.load_studies()
+        except (interchange.CatalogImportError, studies_interchange.StudiesImportError) as error:
             raise CommandError("\n".join(error.errors)) from error
         self.stdout.write(
-            f"Catalog: {summary.created} created, {summary.unchanged} already present."
+            f"Catalog: {catalog.created} created, {catalog.unchanged} already present.\n"
+            f"Studies: {studies.created} created, {studies.unchanged} already present."
         )

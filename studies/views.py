@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from catalog.history import UndoError, find_entry, undo
+from studies import evidence, interchange
+from studies.forms import FindingForm, FindingTraitFormSet, QuoteForm, SearchForm, StudyImportForm
+from studies.history import study_history
+from studies.models import Finding, Quote, Study, Theme
+from studies.services import save_finding
+
+can_view = permission_required("studies.view_study", raise_exception=True)
+
+
+@require_GET
+@can_view
+def study_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "studies/study_list.html", {"studies": Study.objects.all()})
+
+
+@require_GET
+@can_view
+def study_detail(request: HttpRequest, key: str) -> HttpResponse:
+    study = get_object_or_404(Study, key=key)
+    themes = list(study.themes.order_by("position"))
+    quotes = list(
+        study.quotes.select_related("speaker").prefetch_related("themes").order_by("position")
+    )
+    context = {
+        "study": study,
+        "participants": list(study.participants.all()),
+        "tree": evidence.theme_tree(themes, quotes),
+        "reference_texts": list(study.reference_texts.all()),
+        "quote_count": len(quotes),
+    }
+    return render(request, "studies/study_detail.html", context)
+
+
+@require_GET
+@can_view
+def theme_detail(request: HttpRequest, key: str, theme_key: str) -> HttpResponse:
+    theme = get_object_or_404(
+        Theme.objects.select_related("study", "parent"), study__key=key, key=theme_key
+    )
+    findings = list(
+        Finding.objects.filter(theme=theme)
+        .select_related("quote__speaker")
+        .prefetch_related("trait_links__trait")
+    )
+    trait_ids = {link.trait_id for finding in findings for link in finding.trait_links.all()}
+    context = {
+        "theme": theme,
+        "study": theme.study,
+        "children": list(theme.children.all()),
+        "quotes": list(theme.quotes.select_related("speaker")),
+        "findings": findings,
+        "groups": list(evidence.groups_carrying(sorted(trait_ids))) if trait_ids else [],
+    }
+    return render(request, "studies/theme_detail.html", context)
+
+
+@require_GET
+@can_view
+def quote_search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    page = None
+    if form.is_valid():
+        page = Paginator(evidence.search_quotes(form.cleaned_data["q"]), 25).get_page(
+            request.GET.get("page")
+        )
+    return render(request, "studies/quote_search.html", {"form": form, "page": page})
+
+
+# --- Curation (catalog admins) ----------------------------------------------
+
+can_curate = permission_required("studies.change_study", raise_exception=True)
+
+
+@require_GET
+@can_curate
+def study_history_page(request: HttpRequest, key: str) -> HttpResponse:
+    study = get_object_or_404(Study, key=key)
+    page = Paginator(study_history(study), 50).get_page(request.GET.get("page"))
+    context = {
+        "owner": study,
+        "page": page,
+        "undo_url_name": "studies:history-undo",
+        "owner_key": study.key,
+    }
+    return render(request, "history/history_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@can_curate
+def history_undo(request: HttpRequest, key: str, kind: str, history_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, key=key)
+    entry = find_entry(study_history(study), kind, history_id)
+    if entry is None or not entry.can_undo:
+        raise Http404
+    history_url = reverse("studies:study-history", args=[study.key])
+    if request.method == "POST":
+        try:
+            undo(entry)
+        except UndoError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Done. The undo is recorded in the history too."))
+        return redirect(history_url)
+    context = {"owner": study, "entry": entry, "history_url": history_url}
+    return render(request, "history/history_undo.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@can_curate
+def quote_edit(request: HttpRequest, key: str, quote_key: str) -> HttpResponse:
+    quote = get_object_or_404(Quote.objects.select_related("study"), study__key=key, key=quote_key)
+    form = QuoteForm(request.POST or None, instance=quote)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved the quote."))
+        return redirect(quote.study)
+    return render(request, "studies/quote_form.html", {"form": form, "quote": quote})
+
+
+@require_http_methods(["GET", "POST"])
+@can_curate
+def finding_edit(request: HttpRequest, key: str, finding_key: str) -> HttpResponse:
+    finding = get_object_or_404(
+        Finding.objects.select_related("study"), study__key=key, key=finding_key
+    )
+    data = request.POST if request.method == "POST" else None
+    form = FindingForm(data, instance=finding)
+    traits = FindingTraitFormSet(data, instance=finding, prefix="traits")
+    if request.method == "POST":
+        if form.is_valid() and traits.is_valid():
+            save_finding(form=form, traits=traits)
+            messages.success(request, _("Saved the finding."))
+            return redirect(finding.theme)
+        messages.error(request, _("Nothing was saved. Correct the fields marked below."))
+    context = {"form": form, "traits": traits, "finding": finding}
+    return render(request, "studies/finding_form.html", context)
+
+
+@require_GET
+@can_curate
+def studies_export(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(interchange.export_json(), content_type="application/json")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="recovery-menu-studies-{stamp}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@can_curate
+def studies_import(request: HttpRequest) -> HttpResponse:
+    form = StudyImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            payload = interchange.parse_json(upload.read(), upload.name)
+            summary = interchange.apply(payload, reason=interchange.IMPORT_REASON)
+        except interchange.StudiesImportError as error:
+            errors = error.errors
+        else:
+            messages.success(
+                request,
+                _(
+                    "Imported %(file)s: %(created)d created, %(replaced)d replaced, "
+                    "%(unchanged)d unchanged."
+                )
+                % {"file": upload.name, **summary.__dict__},
+            )
+            return redirect("studies:study-list")
+    return render(request, "studies/studies_import.html", {"form": form, "errors": errors})
