@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import translation
+
+from referrals.matching import match
+from referrals.profile import ProfileError, check_against_catalog, parse_profile
+from referrals.serialise import menu_json
+from referrals.snapshot import build_snapshot
+
+
+class Command(BaseCommand):
+    help = "Print the menu for a profile: match PROFILE.json (or - to read standard input)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("profile", help="A profile as JSON, or - for standard input.")
+        parser.add_argument(
+            "--language", default="en", help="Language of the reasons: en, nb or nl."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = options["profile"]
+        try:
+            raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as error:
+            self.stderr.write(f"profile: cannot read {path}: {error.strerror}")
+            sys.exit(2)
+        with translation.override(options["language"]):
+            try:
+                profile = parse_profile(raw)
+                snapshot = build_snapshot()
+                check_against_catalog(profile, snapshot)
+            except ProfileError as error:
+                for field, message in error.errors:
+                    self.stderr.write(f"{field}: {message}")
+                sys.exit(2)
+            menu = match(profile, snapshot)
+            self.stdout.write(json.dumps(menu_json(menu), ensure_ascii=False, indent=2))
