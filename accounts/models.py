@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -55,3 +58,37 @@ class User(AbstractUser):
 
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def for_key(self, key: str) -> ApiToken | None:
+        return self.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its hash is stored; the key is shown once."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for."))
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.name}"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        key = secrets.token_urlsafe(32)
+        return cls.objects.create(user=user, name=name, key_hash=cls.hash(key)), key

@@ -39,10 +39,16 @@ def _perms(actions: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-# Permission codenames per role, as "app_label.codename".
+# Permission codenames per role, as "app_label.codename". Which referrals a user
+# sees is narrowed further by organisation and role (Referral.objects.visible_to).
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.COUNSELLOR: _perms(("view",)),
-    Role.SUPERVISOR: _perms(("view",)),
+    Role.COUNSELLOR: (
+        *_perms(("view",)),
+        "referrals.view_referral",
+        "referrals.add_referral",
+        "referrals.change_referral",
+    ),
+    Role.SUPERVISOR: (*_perms(("view",)), "referrals.view_referral"),
     Role.CATALOG_ADMIN: _perms(("view", "add", "change", "delete")),
 }
 

@@ -36,7 +36,5 @@ def menu_json(menu: Menu) -> dict[str, Any]:
         "complementary": [
             {"group": item.group, "reason": str(item.reason)} for item in menu.complementary
         ],
-        "excluded": [
-            {"group": item.group, "reason": str(item.reason)} for item in menu.excluded
-        ],
+        "excluded": [{"group": item.group, "reason": str(item.reason)} for item in menu.excluded],
     }

@@ -1,0 +1,65 @@
+"""The JSON API: POST /api/v1/match, documented at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, django_auth
+
+from accounts.models import ApiToken
+from referrals.matching import match
+from referrals.profile import ProfileError, check_against_catalog, parse_profile
+from referrals.schemas import ErrorOut, MenuOut, ProfileIn
+from referrals.serialise import menu_json
+from referrals.snapshot import build_snapshot
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = ApiToken.objects.for_key(token)
+        if found is None or not found.user.is_active:
+            return None
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="Recovery Menu API",
+    version="1",
+    description="A ranked, explained menu of peer support groups for a pseudonymous profile.",
+    urls_namespace="api",
+    auth=[django_auth, TokenAuth()],
+    docs_url="/docs",
+)
+
+PROFILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ProfileIn.model_json_schema()}},
+    }
+}
+
+
+@api.post(
+    "/match",
+    response={200: MenuOut, 403: ErrorOut, 422: ErrorOut},
+    openapi_extra=PROFILE_BODY,
+    summary="Rank the catalog for a profile",
+)
+def match_profile(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    """The same menu as the intake page and `manage.py match` give for the profile.
+
+    Bad input (unknown field, wrong type, value not allowed, malformed JSON) is a
+    422 whose `detail` names each bad field and what is allowed.
+    """
+    if not request.user.has_perm("referrals.add_referral"):
+        return 403, {"detail": [{"field": "user", "message": "Only counsellors match profiles."}]}
+    try:
+        profile = parse_profile(request.body)
+        snapshot = build_snapshot()
+        check_against_catalog(profile, snapshot)
+    except ProfileError as error:
+        return 422, error.as_json()
+    return 200, menu_json(match(profile, snapshot))

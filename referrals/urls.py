@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from referrals import views
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("", views.referral_list, name="referral-list"),
+    path("new/", views.intake, name="referral-create"),
+    path("<int:pk>/", views.referral_detail, name="referral-detail"),
+    path("<int:pk>/choose/", views.referral_choose, name="referral-choose"),
+    path("<int:pk>/handout/", views.referral_handout, name="referral-handout"),
+]
