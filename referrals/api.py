@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.security import HttpBearer, django_auth
 
 from accounts.models import ApiToken
@@ -48,18 +48,20 @@ PROFILE_BODY = {
     openapi_extra=PROFILE_BODY,
     summary="Rank the catalog for a profile",
 )
-def match_profile(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def match_profile(request: HttpRequest) -> Status[Any]:
     """The same menu as the intake page and `manage.py match` give for the profile.
 
     Bad input (unknown field, wrong type, value not allowed, malformed JSON) is a
     422 whose `detail` names each bad field and what is allowed.
     """
     if not request.user.has_perm("referrals.add_referral"):
-        return 403, {"detail": [{"field": "user", "message": "Only counsellors match profiles."}]}
+        return Status(
+            403, {"detail": [{"field": "user", "message": "Only counsellors match profiles."}]}
+        )
     try:
         profile = parse_profile(request.body)
         snapshot = build_snapshot()
         check_against_catalog(profile, snapshot)
     except ProfileError as error:
-        return 422, error.as_json()
-    return 200, menu_json(match(profile, snapshot))
+        return Status(422, error.as_json())
+    return Status(200, menu_json(match(profile, snapshot)))
