@@ -38,7 +38,7 @@ def finding(trait: str, direction: str, quote: str = "A quote.") -> FindingSnaps
         trait,
         direction,
         Evidence("10.1/study", "A theme", quote, "Kari"),
-        "For counsellors.",  # type: ignore[arg-type]
+        "For counsellors.",
     )
 
 
