@@ -36,6 +36,8 @@ check: lint messages-check
 
 bench: install
 	$(PY) bench/catalog_pages.py
+	$(PY) bench/match.py
+	$(PY) bench/match_api.py --workers 2
 
 # Needs GNU gettext (apt-get install gettext); the compiled catalogs are committed.
 MAKEMESSAGES := $(PY) manage.py makemessages --locale nb --locale nl --no-location \

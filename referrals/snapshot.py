@@ -1,6 +1,16 @@
-"""Build the matcher's immutable snapshot of the catalog and the findings."""
+"""Build the matcher's immutable snapshot of the catalog and the findings.
+
+The snapshot is kept per process and rebuilt only when the catalog or the studies
+changed: every change to what it reads leaves a row in a history table, so the
+newest history ids, read in one query, tell whether a kept snapshot is current.
+"""
 
 from __future__ import annotations
+
+import functools
+import threading
+
+from django.db import connection
 
 from catalog.languages import split_languages
 from catalog.models import Availability, Group, TraitValue
@@ -13,7 +23,10 @@ from referrals.matching import (
     Place,
     Source,
 )
-from studies.models import FindingTrait
+from studies.models import Finding, FindingTrait, Quote, Study, Theme
+
+_lock = threading.Lock()
+_kept: tuple[tuple[object, ...], CatalogSnapshot] | None = None
 
 
 def _source(source: object, locator: str) -> Source | None:
@@ -77,3 +90,49 @@ def build_snapshot() -> CatalogSnapshot:
             )
         )
     return CatalogSnapshot(groups, {key: tuple(items) for key, items in findings.items()})
+
+
+@functools.cache
+def _version_sql() -> str:
+    columns = ", ".join(
+        f"(SELECT MAX(history_id) FROM {connection.ops.quote_name(table)})"
+        for table in _history_tables()
+    )
+    return f"SELECT {columns}"
+
+
+def _history_tables() -> list[str]:
+    from catalog.models import Source as CatalogSource
+
+    models = (
+        Group,
+        TraitValue,
+        Availability,
+        CatalogSource,
+        Study,
+        Theme,
+        Quote,
+        Finding,
+        FindingTrait,
+    )
+    return [model.history.model._meta.db_table for model in models]
+
+
+def catalog_version() -> tuple[object, ...]:
+    """The newest history id of every table the snapshot reads: one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql())
+        return tuple(cursor.fetchone() or ())
+
+
+def current_snapshot() -> CatalogSnapshot:
+    """The snapshot, rebuilt only if the catalog or the studies changed since."""
+    global _kept
+    version = (connection.alias, connection.settings_dict["NAME"], *catalog_version())
+    kept = _kept
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    with _lock:
+        snapshot = build_snapshot()
+        _kept = (version, snapshot)
+    return snapshot

@@ -19,7 +19,7 @@ from referrals.models import Referral
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.record import menu_record
 from referrals.services import record_choice, save_referral
-from referrals.snapshot import build_snapshot
+from referrals.snapshot import current_snapshot
 
 can_refer = permission_required("referrals.add_referral", raise_exception=True)
 can_view = permission_required("referrals.view_referral", raise_exception=True)
@@ -48,7 +48,7 @@ def _menu_for(
 @require_http_methods(["GET", "POST"])
 @can_refer
 def intake(request: HttpRequest) -> HttpResponse:
-    snapshot = build_snapshot()
+    snapshot = current_snapshot()
     groups = [g for g in snapshot.groups if g.kind != COMPLEMENTARY]
     initial = {
         "country": request.user.organisation.country,  # type: ignore[union-attr]

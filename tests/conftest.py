@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
+from django.db import reset_queries
 from django.test import Client
 
 from accounts.roles import Role
@@ -99,3 +102,23 @@ def outsider_client(outsider):
 @pytest.fixture
 def no_role_client(no_role_user):
     return _client_for(no_role_user)
+
+
+@pytest.fixture
+def max_queries(django_assert_max_num_queries):
+    """django_assert_max_num_queries, with Django's query log emptied first.
+
+    Loading the reference data logs thousands of queries, and Django keeps only the
+    last 9,000: without a reset the guard could count nothing and pass vacuously.
+    """
+
+    @contextmanager
+    def guard(number: int):
+        reset_queries()
+        with django_assert_max_num_queries(number) as captured:
+            yield captured
+        # Counted now: the log is emptied again by the next guard.
+        captured.number = len(captured.captured_queries)
+        assert captured.number, "the guard saw no queries at all"
+
+    return guard

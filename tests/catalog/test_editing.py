@@ -187,13 +187,11 @@ def test_admin_creates_a_group(admin_client_, vocabulary):
     assert Trait.objects.count() > 20
 
 
-def test_edit_page_queries_do_not_grow_with_facts(
-    admin_client_, reference_catalog, django_assert_max_num_queries
-):
-    with django_assert_max_num_queries(12) as few:
+def test_edit_page_queries_do_not_grow_with_facts(admin_client_, reference_catalog, max_queries):
+    with max_queries(12) as few:
         assert admin_client_.get("/catalog/groups/lifering/edit/").status_code == 200
     # NA has about six times as many facts and three availability rows.
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with max_queries(few.number):
         assert admin_client_.get("/catalog/groups/na/edit/").status_code == 200
 
 
@@ -221,15 +219,15 @@ def test_an_import_with_a_long_file_name_is_recorded(admin_client_, reference_ca
 
 
 def test_history_page_queries_do_not_grow_with_history(
-    admin_client_, reference_catalog, django_assert_max_num_queries
+    admin_client_, reference_catalog, max_queries
 ):
     value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
-    with django_assert_max_num_queries(12) as first:
+    with max_queries(12) as first:
         admin_client_.get("/catalog/groups/na/history/")
     for note in range(20):
         value.note = f"note {note}"
         value.save()
-    with django_assert_max_num_queries(len(first.captured_queries)):
+    with max_queries(first.number):
         admin_client_.get("/catalog/groups/na/history/")
 
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from referrals.matching import match
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.serialise import menu_json
-from referrals.snapshot import build_snapshot
+from referrals.snapshot import current_snapshot
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         with translation.override(options["language"]):
             try:
                 profile = parse_profile(raw)
-                snapshot = build_snapshot()
+                snapshot = current_snapshot()
                 check_against_catalog(profile, snapshot)
             except ProfileError as error:
                 for field, message in error.errors:

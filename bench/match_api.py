@@ -1,0 +1,169 @@
+"""Load-test POST /api/v1/match: 50 concurrent clients against gunicorn, on this machine.
+
+    .venv/bin/python bench/match_api.py [--clients 50] [--requests 20] [--workers 4]
+
+Builds a throw-away SQLite database with the shipped reference data, starts
+gunicorn on 127.0.0.1 (loopback only), sends the requests, prints latency
+percentiles and each worker's resident memory, and stops the server.
+Targets: p95 under 100 ms at 50 concurrent clients; a worker under 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PROFILE = {
+    "reference": "P-0042",
+    "gender": "female",
+    "country": "NO",
+    "languages": ["nb"],
+    "substances": ["opioids", "alcohol"],
+    "on_medication_treatment": True,
+    "psychiatric_comorbidity": True,
+    "trauma_history": True,
+    "spirituality": "averse",
+    "format": "dialogue",
+    "previous_groups": [{"group": "na", "experience": "negative"}],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return result.stdout.strip()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=20, help="per client")
+    parser.add_argument("--workers", type=int, default=4)
+    options = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="rm-bench-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DEBUG": "1",
+        "LOG_LEVEL": "WARNING",
+        "STATIC_ROOT": str(workdir / "static"),
+    }
+    manage(env, "migrate", "--no-input")
+    manage({**env, "DEBUG": "0", "SECRET_KEY": "x" * 50}, "collectstatic", "--no-input")
+    manage(env, "load_reference_data")
+    manage(env, "create_demo_users")
+    key = manage(env, "create_api_token", "counsellor", "--name", "bench").splitlines()[-1]
+
+    port = free_port()
+    server_env = {
+        **env,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-w",
+            str(options.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=server_env,
+    )
+    try:
+        body = json.dumps(PROFILE)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+        for _ in range(100):  # wait for the server
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("POST", "/api/v1/match", body, headers)
+                first = connection.getresponse()
+                if first.status != 200:
+                    raise SystemExit(f"the server answered {first.status}: {first.read()[:500]!r}")
+                break
+            except (ConnectionRefusedError, OSError):
+                time.sleep(0.1)
+        timings: list[float] = []
+        errors: list[int] = []
+        lock = threading.Lock()
+
+        def client() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(options.requests):
+                start = time.perf_counter()
+                connection.request("POST", "/api/v1/match", body, headers)
+                response = connection.getresponse()
+                response.read()
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    timings.append(elapsed)
+                    if response.status != 200:
+                        errors.append(response.status)
+
+        threads = [threading.Thread(target=client) for _ in range(options.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        timings.sort()
+        workers = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+        ).stdout.split()
+        p50, p95 = timings[len(timings) // 2], timings[int(len(timings) * 0.95)]
+        print(
+            f"POST /api/v1/match: {options.clients} concurrent clients x {options.requests} "
+            f"requests, gunicorn {options.workers} workers, SQLite"
+        )
+        print(
+            f"  p50 {p50:.1f} ms  p95 {p95:.1f} ms  max {timings[-1]:.1f} ms  "
+            f"mean {statistics.mean(timings):.1f} ms  throughput {len(timings) / wall:.0f} req/s  "
+            f"errors {len(errors)}  (target p95 < 100 ms)"
+        )
+        print(
+            "  worker RSS: "
+            + ", ".join(f"{rss_mb(int(pid)):.0f} MB" for pid in workers)
+            + "  (target < 150 MB)"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

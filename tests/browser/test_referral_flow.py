@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from catalog.reference import load_catalog
+from referrals.models import Referral
+from studies.reference import load_studies
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_counsellor_fills_the_intake_watches_the_menu_re_rank_saves_and_opens_the_handout(page):
+    load_catalog()
+    load_studies()
+    UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
+
+    page.goto("/")
+    page.get_by_label("Username").fill("kari.counsellor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="New referral").first.click()
+
+    menu = page.locator("#menu")
+    page.get_by_label("Welcome").check()
+    page.get_by_label("Sharing in turns").check()
+    first = menu.locator("li.option").first
+    expect(first).to_be_visible()
+    before = first.get_attribute("data-group")
+
+    page.get_by_label("Averse").check()
+    page.get_by_label("Dialogue and feedback").check()
+    expect(menu.locator("li.option").first).not_to_have_attribute("data-group", before or "")
+    page.get_by_label("Trauma history").check()
+    expect(menu.get_by_text("Beside the menu")).to_be_visible()
+
+    page.get_by_role("textbox", name="Reference").fill("P-0107")
+    page.get_by_role("button", name="Save referral").click()
+    expect(page.get_by_text("Saved the referral P-0107.")).to_be_visible()
+
+    page.locator("input[name=group]").first.check()
+    page.get_by_role("button", name="Record the choice").click()
+    expect(page.get_by_text("Recorded the patient's choice.")).to_be_visible()
+
+    page.get_by_role("link", name="Handout").click()
+    expect(page).to_have_url(re.compile(r"/handout/$"))
+    expect(page.get_by_role("heading", name="The group you chose")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Advice from people who have been in groups")
+    ).to_be_visible()
+    assert Referral.objects.get(reference="P-0107").chosen_group

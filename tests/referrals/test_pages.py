@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import pytest
+
+from accounts.roles import Role
+from catalog.models import Group, TraitValue
+from referrals.models import Referral
+from tests.factories import GroupFactory, TraitValueFactory, UserFactory
+from tests.referrals.test_interfaces import FORM
+
+pytestmark = pytest.mark.django_db
+
+
+def _save(client, **changes) -> Referral:
+    response = client.post("/referrals/new/", {**FORM, **changes, "save": "1"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Referral.objects.latest("id")
+
+
+def test_intake_is_for_counsellors(
+    counsellor_client, supervisor_client, admin_client_, reference_data
+):
+    assert counsellor_client.get("/referrals/new/").status_code == 200
+    assert supervisor_client.get("/referrals/new/").status_code == 403
+    assert admin_client_.get("/referrals/new/").status_code == 403
+
+
+def test_the_menu_re_ranks_as_answers_change(counsellor_client, reference_data):
+    neutral = {**FORM, "spirituality": "welcome", "format": "sharing", "reference": ""}
+    first = counsellor_client.post("/referrals/new/", neutral, HTTP_HX_REQUEST="true")
+    assert first.status_code == 200
+    assert first.content.decode().lstrip().startswith('<div id="menu"')
+    averse = counsellor_client.post(
+        "/referrals/new/",
+        {**neutral, "spirituality": "averse", "format": "dialogue"},
+        HTTP_HX_REQUEST="true",
+    )
+    top = lambda response: response.content.decode().split('data-group="')[1].split('"')[0]  # noqa: E731
+    assert top(first) != top(averse)
+    assert not Referral.objects.exists(), "previews save nothing"
+
+
+def test_saving_keeps_the_menu_as_it_was_shown(counsellor_client, reference_data):
+    referral = _save(counsellor_client)
+    shown = referral.menu
+    TraitValue.objects.filter(group__slug="smart-recovery").delete()
+    Group.objects.filter(slug="wfs").update(name="Renamed")
+    referral.refresh_from_db()
+    assert referral.menu == shown
+    page = counsellor_client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert "Women for Sobriety" in page
+
+
+def test_a_name_as_reference_is_refused_and_nothing_saved(counsellor_client, reference_data):
+    response = counsellor_client.post(
+        "/referrals/new/", {**FORM, "reference": "Kari Nordmann", "save": "1"}
+    )
+    assert response.status_code == 200
+    assert "never a name" in response.content.decode()
+    assert not Referral.objects.exists()
+
+
+def test_the_patient_s_choice_is_recorded(counsellor_client, reference_data):
+    referral = _save(counsellor_client)
+    chosen = referral.options[1]["group"]
+    counsellor_client.post(f"/referrals/{referral.pk}/choose/", {"group": chosen})
+    referral.refresh_from_db()
+    assert referral.chosen_group == chosen
+    counsellor_client.post(f"/referrals/{referral.pk}/choose/", {"group": "not-on-the-menu"})
+    referral.refresh_from_db()
+    assert referral.chosen_group == chosen
+
+
+def test_my_referrals_lists_mine_with_search(
+    counsellor_client, counsellor, organisation, reference_data
+):
+    _save(counsellor_client, reference="P-0001")
+    _save(counsellor_client, reference="P-0002")
+    colleague = UserFactory(organisation=organisation, roles=[Role.COUNSELLOR])
+    Referral.objects.create(
+        organisation=organisation,
+        counsellor=colleague,
+        reference="P-9999",
+        profile={},
+        menu={"options": []},
+    )
+    page = counsellor_client.get("/referrals/").content.decode()
+    assert "P-0001" in page and "P-0002" in page and "P-9999" not in page
+    found = counsellor_client.get("/referrals/?q=0002").content.decode()
+    assert "P-0002" in found and "P-0001" not in found
+
+
+def test_supervisors_see_their_organisation_s_referrals(
+    counsellor_client, supervisor_client, reference_data
+):
+    referral = _save(counsellor_client)
+    assert supervisor_client.get(f"/referrals/{referral.pk}/").status_code == 200
+    assert referral.reference in supervisor_client.get("/referrals/").content.decode()
+
+
+def test_outsiders_and_colleagues_cannot_open_a_referral(
+    counsellor_client, outsider_client, organisation, reference_data, client
+):
+    referral = _save(counsellor_client)
+    colleague = UserFactory(organisation=organisation, roles=[Role.COUNSELLOR])
+    client.force_login(colleague)
+    for other in (outsider_client, client):
+        for path in (f"/referrals/{referral.pk}/", f"/referrals/{referral.pk}/handout/"):
+            assert other.get(path).status_code == 404
+        assert other.post(f"/referrals/{referral.pk}/choose/", {"group": "na"}).status_code == 404
+    assert referral.reference not in outsider_client.get("/referrals/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "advice"),
+    [
+        ("en", "Your peer support options", "try another one"),
+        ("nb", 'lang="nb"', ""),
+        ("nl", 'lang="nl"', ""),
+    ],
+)
+def test_the_handout_is_in_the_patient_s_language(
+    counsellor_client, reference_data, language, heading, advice
+):
+    referral = _save(counsellor_client, language=language)
+    referral.chosen_group = "smart-recovery"
+    referral.save()
+    page = counsellor_client.get(f"/referrals/{referral.pk}/handout/").content.decode()
+    assert heading in page
+    assert "SMART Recovery" in page
+    assert "handout.css" in page
+    assert advice in page
+
+
+def test_the_handout_in_norwegian_is_translated(counsellor_client, reference_data):
+    referral = _save(counsellor_client, language="nb")
+    english = counsellor_client.get(
+        f"/referrals/{referral.pk}/handout/?language=en"
+    ).content.decode()
+    norwegian = counsellor_client.get(f"/referrals/{referral.pk}/handout/").content.decode()
+    assert "Your peer support options" in english
+    assert "Your peer support options" not in norwegian
+
+
+def _grow_catalog(count: int, start: int) -> None:
+    for number in range(start, start + count):
+        group = GroupFactory(slug=f"extra-{number}", name=f"Extra {number}")
+        TraitValueFactory(group=group)
+
+
+@pytest.mark.parametrize("path", ["/referrals/new/", "/referrals/"])
+def test_page_queries_do_not_grow_with_catalog_or_referrals(
+    counsellor_client, reference_data, max_queries, path
+):
+    _save(counsellor_client, reference="P-1")
+    with max_queries(20) as few:
+        assert counsellor_client.get(path).status_code == 200
+    _grow_catalog(20, 0)
+    for number in range(10):
+        _save(counsellor_client, reference=f"P-{number + 10}")
+    with max_queries(few.number):
+        assert counsellor_client.get(path).status_code == 200
+
+
+def test_detail_and_handout_queries_are_bounded(counsellor_client, reference_data, max_queries):
+    referral = _save(counsellor_client)
+    with max_queries(12):
+        counsellor_client.get(f"/referrals/{referral.pk}/")
+    with max_queries(12):
+        counsellor_client.get(f"/referrals/{referral.pk}/handout/")
