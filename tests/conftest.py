@@ -5,10 +5,19 @@ from contextlib import contextmanager
 import pytest
 from django.db import reset_queries
 from django.test import Client
+from django.utils import translation
 
 from accounts.roles import Role
 from catalog.reference import load_catalog, sync_vocabulary
 from tests.factories import OrganisationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Every test starts in English: a request in another language leaves that
+    language active in the thread afterwards."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
