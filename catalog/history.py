@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import ProtectedError
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,9 @@ NATURAL_KEYS: dict[type[models.Model], tuple[str, ...]] = {
 # Columns that say nothing to a reader of the history.
 HIDDEN = {"id", "group", "study", "position"}
 UNDO_REASON = gettext_noop("Undone from the history")
+# Rows whose creation can be undone (by removing them) and whose deletion can be undone
+# (by restoring them): nothing else depends on them.
+UNDOABLE_ROWS = frozenset({"traitvalue", "availability", "findingtrait"})
 
 
 class UndoError(Exception):
@@ -38,9 +42,10 @@ class UndoError(Exception):
 
 @dataclass(frozen=True)
 class FieldChange:
-    field: str
+    field: str  # the label shown
     old: str
     new: str
+    name: str = ""  # the model field
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,14 @@ class HistoryEntry:
 
     @property
     def can_undo(self) -> bool:
-        # Removing a whole group or study is not an undo; it stays for the admin site.
-        return not (self.kind in ("group", "study") and self.record.history_type == "+")
+        kind, action = self.kind, self.record.history_type
+        if action == "~":
+            # A change with no field of its own (e.g. only a quote's themes) has nothing
+            # this page can set back.
+            return bool(self.changes)
+        # Creating or removing a group, a study or a part of a study's structure is not
+        # an undo: other rows hang on them. Facts and trait links come and go freely.
+        return kind in UNDOABLE_ROWS
 
     @property
     def undo_label(self) -> str:
@@ -117,12 +128,12 @@ def entries(model: type[models.Model], records: Iterable[Any], subject: Any) -> 
                 # What was removed: the last state, going to nothing.
                 old = _display(record, name)
                 if old != "—":
-                    changes.append(FieldChange(label, old, "—"))
+                    changes.append(FieldChange(label, old, "—", name))
                 continue
             new = _display(record, name)
             old = _display(before, name) if before is not None else "—"
             if old != new:
-                changes.append(FieldChange(label, old, new))
+                changes.append(FieldChange(label, old, new, name))
         found.append(HistoryEntry(kind, model, record, before, subject(record), tuple(changes)))
         previous[record.id] = record
     return found
@@ -177,18 +188,10 @@ def _current(model: Any, instance: models.Model) -> models.Model | None:
     return current  # type: ignore[no-any-return]
 
 
-def _same(model: Any, a: models.Model, b: models.Model) -> bool:
-    return all(
-        getattr(a, field.attname) == getattr(b, field.attname)
-        for field in model._meta.concrete_fields
-        if field.name != "id"
-    )
-
-
 @transaction.atomic
 def undo(entry: HistoryEntry, *, reason: str = UNDO_REASON) -> None:
     if not entry.can_undo:
-        raise UndoError(gettext("Creating a whole group or study cannot be undone here."))
+        raise UndoError(gettext("This entry cannot be undone here."))
     model: Any = entry.model
     record = entry.record
     if record.history_type == "+":
@@ -196,22 +199,39 @@ def undo(entry: HistoryEntry, *, reason: str = UNDO_REASON) -> None:
         if current is None:
             raise UndoError(gettext("Nothing to undo: it has already been removed."))
         current._change_reason = reason  # type: ignore[attr-defined]
-        current.delete()
+        try:
+            current.delete()
+        except ProtectedError as error:
+            raise UndoError(gettext("Other records depend on it; it cannot be removed.")) from error
         return
-    # A change goes back to the state before it; a deletion back to the state it removed.
-    state = record if record.history_type == "-" else entry.before
-    if state is None:
-        raise UndoError(gettext("The state before this change was not recorded."))
-    target = state.instance
-    current = _current(model, target)
-    if current is not None:
-        if _same(model, current, target):
+    if record.history_type == "-":
+        # Bring back the state the deletion removed.
+        target = record.instance
+        if _current(model, target) is not None:
+            raise UndoError(gettext("Nothing to undo: it exists again."))
+    else:
+        # Set back only the fields this change changed, so later changes stay.
+        if entry.before is None:
+            raise UndoError(gettext("The state before this change was not recorded."))
+        target = _current(model, record.instance)
+        if target is None:
+            raise UndoError(gettext("Nothing to undo: it has been removed since."))
+        names = [change.name for change in entry.changes]
+        previous = entry.before.instance
+        if all(
+            getattr(target, _attname(model, n)) == getattr(previous, _attname(model, n))
+            for n in names
+        ):
             raise UndoError(gettext("Nothing to undo: it is already in that state."))
-        target.pk = current.pk
-        target._state.adding = False
+        for name in names:
+            setattr(target, _attname(model, name), getattr(previous, _attname(model, name)))
     try:
         target.full_clean()
     except ValidationError as error:
         raise UndoError(" ".join(error.messages)) from error
     target._change_reason = reason
     target.save()
+
+
+def _attname(model: Any, name: str) -> str:
+    return str(model._meta.get_field(name).attname)

@@ -12,7 +12,7 @@ from accounts.models import ApiToken
 from accounts.roles import Role
 from referrals.matching import match
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
-from referrals.schemas import ErrorOut, MenuOut, ProfileIn
+from referrals.schemas import ErrorOut, MenuOut, ProfileIn, inline_schema
 from referrals.serialise import menu_json
 from referrals.snapshot import current_snapshot
 
@@ -38,14 +38,14 @@ api = NinjaAPI(
 PROFILE_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": ProfileIn.model_json_schema()}},
+        "content": {"application/json": {"schema": inline_schema(ProfileIn)}},
     }
 }
 
 
 @api.post(
     "/match",
-    response={200: MenuOut, 403: ErrorOut, 422: ErrorOut},
+    response={200: MenuOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     openapi_extra=PROFILE_BODY,
     summary="Rank the catalog for a profile",
 )

@@ -275,7 +275,7 @@ class _Scorer:
 def _exclusion(profile: Profile, group: GroupSnapshot) -> Text | None:
     if not group.active:
         return T(gettext_noop("The catalog marks it as possibly no longer active."))
-    if group.has("women_only") and profile.gender != "female":
+    if group.value("women_only") == "yes" and profile.gender != "female":
         return T(gettext_noop("It is for women only."))
     if profile.substances:
         scopes = [group.value(SCOPE_TRAITS[s]) for s in profile.substances]
@@ -307,6 +307,12 @@ def _spirituality(profile: Profile, s: _Scorer) -> None:
                     )
                 ),
                 "higher_power",
+            )
+        elif g.value("higher_power") == "unknown":
+            s.add(
+                w.AVAILABILITY_UNKNOWN,
+                T(gettext_noop("Whether a higher power is part of it is not recorded.")),
+                source=s.catalog_entry("higher power"),
             )
         elif g.value("higher_power") == "no":
             s.add(
@@ -517,7 +523,16 @@ def _access(profile: Profile, s: _Scorer) -> None:
     g = s.group
     wanted = set(profile.languages)
     if wanted:
-        place = next((p for p in g.places if wanted & set(p.languages)), None)
+        # Meetings the patient can reach: in their country, or online.
+        reachable = [
+            p
+            for p in g.places
+            if not profile.country
+            or profile.attendance == "online"
+            or p.country == profile.country
+            or p.online == "yes"
+        ]
+        place = next((p for p in reachable if wanted & set(p.languages)), None)
         if place is not None:
             s.add(
                 w.LANGUAGE_MATCH,
@@ -590,8 +605,17 @@ def _history(profile: Profile, s: _Scorer) -> Text | None:
     return None
 
 
+def _raw(parts: tuple[Part, ...] | list[Part]) -> float:
+    return w.BASE + sum(part.points for part in parts)
+
+
 def _score(parts: list[Part]) -> float:
-    return round(min(1.0, max(0.0, w.BASE + sum(part.points for part in parts))), 4)
+    """The shown score, clipped to [0, 1]; ranking uses the unclipped sum."""
+    return round(min(1.0, max(0.0, _raw(parts))), 4)
+
+
+def _order(option: Option) -> tuple[float, str, str]:
+    return (-round(_raw(option.parts), 6), option.name, option.group)
 
 
 def _diverse(ranked: list[Option], size: int) -> list[Option]:
@@ -637,10 +661,10 @@ def match(profile: Profile, snapshot: CatalogSnapshot, *, size: int = w.MENU_SIZ
         )
         (dropped if note else scored).append(option)
 
-    scored.sort(key=lambda o: (-o.score, o.name, o.group))
+    scored.sort(key=_order)
     chosen = _diverse(scored, max(size, w.MINIMUM_OPTIONS))
-    chosen.sort(key=lambda o: (-o.score, o.name, o.group))
-    dropped.sort(key=lambda o: (-o.score, o.name, o.group))
+    chosen.sort(key=_order)
+    dropped.sort(key=_order)
     options = tuple(
         Option(o.group, o.name, o.kind, rank, o.score, o.parts, o.note)
         for rank, o in enumerate([*chosen, *dropped], start=1)
@@ -652,6 +676,8 @@ def _complementary(profile: Profile, snapshot: CatalogSnapshot) -> tuple[Suggest
     suggestions = []
     for group in sorted(snapshot.groups, key=lambda g: g.slug):
         if group.kind != COMPLEMENTARY or not group.active:
+            continue
+        if _exclusion(profile, group):
             continue
         if profile.trauma_history and group.has("trauma_focus"):
             evidence = tuple(f.evidence for f in snapshot.findings_for("trauma_focus", "supports"))

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django_countries import countries
 from pydantic import ValidationError
 
-from referrals.matching import CatalogSnapshot, PreviousGroup, Profile
-from referrals.schemas import ProfileIn
+from referrals.matching import COMPLEMENTARY, CatalogSnapshot, PreviousGroup, Profile
+from referrals.schemas import PreviousGroupIn, ProfileIn
 
 
 class ProfileError(Exception):
@@ -32,8 +33,9 @@ def _field(location: Iterable[Any]) -> str:
 def _message(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
+        model = PreviousGroupIn if error["loc"][0] == "previous_groups" else ProfileIn
         return _("unknown field; allowed fields: %(fields)s.") % {
-            "fields": ", ".join(ProfileIn.model_fields)
+            "fields": ", ".join(model.model_fields)
         }
     if kind == "missing":
         return _("this field is required.")
@@ -82,9 +84,19 @@ def parse_profile(data: str | bytes | dict[str, Any]) -> Profile:
 
 
 def check_against_catalog(profile: Profile, snapshot: CatalogSnapshot) -> None:
-    """Previous groups must be groups of the catalog."""
-    known = sorted(group.slug for group in snapshot.groups)
-    errors = [
+    """Previous groups must be groups of the menu's catalog; the country a real one."""
+    known = sorted(group.slug for group in snapshot.groups if group.kind != COMPLEMENTARY)
+    errors = (
+        []
+        if not profile.country or profile.country in countries
+        else [
+            (
+                "country",
+                _("“%(code)s” is not an ISO 3166-1 country code.") % {"code": profile.country},
+            )
+        ]
+    )
+    errors += [
         (
             f"previous_groups[{index}].group",
             _("unknown group “%(slug)s”; allowed: %(allowed)s.")

@@ -3,7 +3,7 @@ OpenAPI schema of ``POST /api/v1/match``."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,9 @@ class ProfileIn(_Strict):
     gender: Literal["female", "male", "nonbinary", "unspecified"] = "unspecified"
     age: int | None = Field(default=None, ge=12, le=120)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", examples=["NO"])
-    languages: list[str] = Field(default_factory=list, max_length=10, examples=[["nb", "en"]])
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(
+        default_factory=list, max_length=10, examples=[["nb", "en"]]
+    )
     substances: list[
         Literal[
             "opioids",
@@ -93,3 +95,21 @@ class FieldError(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: list[FieldError]
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema with its nested definitions inlined, for the OpenAPI body."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].split("/")[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

@@ -23,7 +23,7 @@ from referrals.matching import (
     Place,
     Source,
 )
-from studies.models import Finding, FindingTrait, Quote, Study, Theme
+from studies.models import Finding, FindingTrait, Participant, Quote, Study, Theme
 
 _lock = threading.Lock()
 _kept: tuple[tuple[object, ...], CatalogSnapshot] | None = None
@@ -111,6 +111,7 @@ def _history_tables() -> list[str]:
         CatalogSource,
         Study,
         Theme,
+        Participant,
         Quote,
         Finding,
         FindingTrait,

@@ -32,7 +32,8 @@ def _menu_for(
 ) -> tuple[Menu | None, dict[str, Any]]:
     """Match the form's answers; errors of the contract go back onto the form."""
     data = form.profile_data()
-    if preview and not data["reference"]:
+    if preview:
+        # The reference does not change the ranking; a half-typed one must not stop it.
         data["reference"] = PREVIEW_REFERENCE
     try:
         profile = parse_profile(data)

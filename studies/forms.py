@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from studies.models import Finding, FindingTrait, Quote
-from studies.reference import normalise, source_text
+from studies.sources import is_source_text, normalise, source_text
 
 
 class SearchForm(forms.Form):
@@ -37,6 +37,11 @@ class QuoteForm(forms.ModelForm[Quote]):
     def clean_text(self) -> str:
         text: str = self.cleaned_data["text"]
         name = self.instance.study.source_text
+        if name and not is_source_text(name):
+            raise ValidationError(
+                _("The study's source text %(file)s is not shipped; quotes cannot be checked."),
+                params={"file": name},
+            )
         if name and normalise(text) not in normalise(source_text(name)):
             raise ValidationError(
                 _(

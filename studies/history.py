@@ -19,7 +19,7 @@ def study_history(study: Study) -> list[HistoryEntry]:
         ),
         entries(
             Theme,
-            Theme.history.filter(study_id=study.pk).select_related("history_user"),
+            Theme.history.filter(study_id=study.pk).select_related("history_user", "parent"),
             lambda record: gettext("Theme: %(name)s") % {"name": record.name},
         ),
         entries(
@@ -29,12 +29,14 @@ def study_history(study: Study) -> list[HistoryEntry]:
         ),
         entries(
             Quote,
-            Quote.history.filter(study_id=study.pk).select_related("history_user"),
+            Quote.history.filter(study_id=study.pk).select_related("history_user", "speaker"),
             lambda record: gettext("Quote: %(key)s") % {"key": record.key},
         ),
         entries(
             Finding,
-            Finding.history.filter(study_id=study.pk).select_related("history_user", "theme"),
+            Finding.history.filter(study_id=study.pk).select_related(
+                "history_user", "theme", "quote__speaker"
+            ),
             lambda record: gettext("Finding: %(key)s") % {"key": record.key},
         ),
         entries(

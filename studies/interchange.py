@@ -27,6 +27,7 @@ from studies.models import (
     Study,
     Theme,
 )
+from studies.sources import is_source_text
 
 FORMAT_NAME = "recovery-menu-studies"
 FORMAT_VERSION = 1
@@ -231,7 +232,7 @@ class _Checker:
             self.add(where, _("expected an object."))
             return False
         missing = [key for key in expected if key not in item]
-        unknown = [] if extra else sorted(set(item) - set(expected))
+        unknown = [] if extra else sorted(str(key) for key in set(item) - set(expected))
         if missing or unknown:
             self.add(
                 where,
@@ -247,6 +248,19 @@ class _Checker:
             )
             return False
         return True
+
+    def texts(self, where: str, item: dict[str, Any], names: tuple[str, ...]) -> bool:
+        """Identifiers and references must be text (a quote's speaker may be null)."""
+        wrong = [
+            name
+            for name in names
+            if name in item
+            and not isinstance(item[name], str)
+            and not (item[name] is None and name in ("speaker", "quote"))
+        ]
+        if wrong:
+            self.add(where, _("field(s) %(fields)s must be text.") % {"fields": ", ".join(wrong)})
+        return not wrong
 
     def items_of(self, where: str, item: dict[str, Any], key: str) -> list[Any]:
         value = item.get(key)
@@ -299,8 +313,16 @@ class _Plan:
 
 
 def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -> _Plan | None:
-    if not check.keys(where, data, STUDY_KEYS):
+    if not check.keys(where, data, STUDY_KEYS) or not check.texts(
+        where, data, ("key", "doi", "source_text")
+    ):
         return None
+    if data["source_text"] and not is_source_text(data["source_text"]):
+        check.add(
+            f"{where}.source_text",
+            _("“%(file)s” is not a source text shipped in studies/data/sources/.")
+            % {"file": data["source_text"]},
+        )
     study = Study(**{name: data[name] for name in STUDY_FIELDS})
     check.clean(where, study, exclude=[])
     plan = _Plan(data, study, [], [], [], [], [])
@@ -308,7 +330,9 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
     def walk(nodes: list[Any], parent: str | None, path: str) -> None:
         for index, node in enumerate(nodes):
             node_where = f"{path}[{index}]"
-            if not check.keys(node_where, node, THEME_KEYS):
+            if not check.keys(node_where, node, THEME_KEYS) or not check.texts(
+                node_where, node, ("key",)
+            ):
                 continue
             theme = Theme(key=node["key"], name=node["name"], level=node["level"])
             theme.description = node["description"]
@@ -324,7 +348,9 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
 
     for index, item in enumerate(check.items_of(where, data, "participants")):
         item_where = f"{where}.participants[{index}]"
-        if not check.keys(item_where, item, PARTICIPANT_CORE, extra=True):
+        if not check.keys(item_where, item, PARTICIPANT_CORE, extra=True) or not check.texts(
+            item_where, item, ("pseudonym",)
+        ):
             continue
         details = {k: v for k, v in item.items() if k not in PARTICIPANT_CORE}
         if any(not isinstance(v, str | int | float) for v in details.values()):
@@ -339,7 +365,9 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
 
     for index, item in enumerate(check.items_of(where, data, "quotes")):
         item_where = f"{where}.quotes[{index}]"
-        if not check.keys(item_where, item, QUOTE_KEYS):
+        if not check.keys(item_where, item, QUOTE_KEYS) or not check.texts(
+            item_where, item, ("key", "speaker")
+        ):
             continue
         quote = Quote(**{k: item[k] for k in QUOTE_KEYS if k not in ("speaker", "themes")})
         check.clean(item_where, quote, exclude=["study", "speaker"])
@@ -350,6 +378,9 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
                 % {"speaker": item["speaker"]},
             )
         themes = item["themes"] if isinstance(item["themes"], list) else []
+        if not all(isinstance(key, str) for key in themes):
+            check.add(f"{item_where}.themes", _("must be a list of theme keys."))
+            themes = [key for key in themes if isinstance(key, str)]
         if not themes:
             check.add(f"{item_where}.themes", _("a quote illustrates at least one theme."))
         for key in themes:
@@ -361,7 +392,9 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
 
     for index, item in enumerate(check.items_of(where, data, "reference_texts")):
         item_where = f"{where}.reference_texts[{index}]"
-        if not check.keys(item_where, item, REFERENCE_KEYS):
+        if not check.keys(item_where, item, REFERENCE_KEYS) or not check.texts(
+            item_where, item, ("key",)
+        ):
             continue
         reference = ReferenceText(key=item["key"], title=item["title"], items=item["items"])
         check.clean(item_where, reference, exclude=["study"])
@@ -369,7 +402,9 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
 
     for index, item in enumerate(check.items_of(where, data, "findings")):
         item_where = f"{where}.findings[{index}]"
-        if not check.keys(item_where, item, FINDING_KEYS):
+        if not check.keys(item_where, item, FINDING_KEYS) or not check.texts(
+            item_where, item, ("key", "theme", "quote")
+        ):
             continue
         finding = Finding(
             key=item["key"],
@@ -385,7 +420,9 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
         links: list[tuple[str, str]] = []
         for link_index, link in enumerate(check.items_of(item_where, item, "traits")):
             link_where = f"{item_where}.traits[{link_index}]"
-            if not check.keys(link_where, link, TRAIT_LINK_KEYS):
+            if not check.keys(link_where, link, TRAIT_LINK_KEYS) or not check.texts(
+                link_where, link, ("trait", "direction")
+            ):
                 continue
             if link["trait"] not in trait_keys:
                 check.add(
@@ -416,6 +453,16 @@ def validate(payload: dict[str, Any]) -> list[_Plan]:
         if plan is not None:
             plans.append(plan)
     check.unique("studies", [plan.study.key for plan in plans], _("study key"))
+    check.unique("studies", [plan.study.doi for plan in plans], _("DOI"))
+    taken = dict(Study.objects.values_list("doi", "key"))
+    for index, plan in enumerate(plans):
+        owner = taken.get(plan.study.doi)
+        if owner is not None and owner != plan.study.key:
+            check.add(
+                f"studies[{index}].doi",
+                _("DOI %(doi)s belongs to the study “%(key)s” already.")
+                % {"doi": plan.study.doi, "key": owner},
+            )
     if check.errors:
         raise StudiesImportError(check.errors)
     return plans

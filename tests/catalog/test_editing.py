@@ -254,3 +254,15 @@ def test_export_then_import_through_the_pages(admin_client_, reference_catalog):
     upload = SimpleUploadedFile("catalog.zip", exported.content, "application/zip")
     response = admin_client_.post("/catalog/import/", {"file": upload}, follow=True)
     assert "0 created, 0 updated, 0 deleted" in response.content.decode()
+
+
+def test_undoing_an_older_change_keeps_the_later_ones(admin_client_, reference_catalog):
+    value = TraitValue.objects.get(group__slug="na", trait__key="sponsorship")
+    value.value = TraitValue.Value.NO
+    value.save()
+    value_change = value.history.latest()
+    value.note = "A later note."
+    value.save()
+    admin_client_.post(_undo_path("traitvalue", value_change))
+    value.refresh_from_db()
+    assert (value.value, value.note) == ("yes", "A later note.")

@@ -126,6 +126,18 @@ BAD = [
     ),
     ({k: v for k, v in PROFILE.items() if k != "reference"}, "reference", "required"),
     ({**PROFILE, "reference": "Kari Nordmann"}, "reference", "never a name"),
+    ({**PROFILE, "country": "ZZ"}, "country", "ISO 3166-1"),
+    ({**PROFILE, "languages": ["klingon"]}, "languages[0]", "pattern"),
+    (
+        {**PROFILE, "previous_groups": [{"group": "trauma-support", "experience": "mixed"}]},
+        "previous_groups[0].group",
+        "unknown group",
+    ),
+    (
+        {**PROFILE, "previous_groups": [{"group": "na", "experience": "mixed", "when": 2019}]},
+        "previous_groups[0].when",
+        "allowed fields: group, experience",
+    ),
 ]
 
 

@@ -14,6 +14,7 @@ from referrals.matching import (
     match,
 )
 from tests.referrals.snapshots import catalog, group
+from tests.referrals.snapshots import place as place_in
 
 
 def slugs(menu) -> list[str]:
@@ -257,3 +258,24 @@ def test_satisfying_one_more_preference_never_lowers_a_score(profile, snapshot, 
     new = next((o.score for o in after.options if o.group == target.slug), None)
     if old is not None and new is not None:
         assert new >= old
+
+
+def test_language_fit_counts_only_meetings_the_patient_can_reach():
+    snapshot = catalog()
+    abroad = group("abroad", languages=(), places=[replace(place_in("BE"), languages=("nl",))])
+    menu = match(
+        Profile("P-1", country="NO", attendance="in_person", languages=("nl",)),
+        CatalogSnapshot((*snapshot.groups, abroad), snapshot.findings),
+        size=20,
+    )
+    assert not any("language" in str(p.text) for p in option(menu, "abroad").parts)
+
+
+def test_a_complementary_group_follows_the_hard_constraints_too():
+    snapshot = catalog()
+    women = group("women-trauma", kind="complementary", trauma_focus="yes", women_only="yes")
+    menu = match(
+        Profile("P-1", gender="male", trauma_history=True),
+        CatalogSnapshot((*snapshot.groups, women), snapshot.findings),
+    )
+    assert [s.group for s in menu.complementary] == ["trauma-support"]

@@ -132,14 +132,15 @@ def test_the_handout_is_in_the_patient_s_language(
     assert advice in page
 
 
-def test_the_handout_in_norwegian_is_translated(counsellor_client, reference_data):
-    referral = _save(counsellor_client, language="nb")
-    english = counsellor_client.get(
-        f"/referrals/{referral.pk}/handout/?language=en"
-    ).content.decode()
-    norwegian = counsellor_client.get(f"/referrals/{referral.pk}/handout/").content.decode()
-    assert "Your peer support options" in english
-    assert "Your peer support options" not in norwegian
+@pytest.mark.parametrize("language", ["nb", "nl"])
+def test_the_handout_is_translated(counsellor_client, reference_data, language):
+    referral = _save(counsellor_client, language=language)
+    path = f"/referrals/{referral.pk}/handout/"
+    english = counsellor_client.get(f"{path}?language=en").content.decode()
+    translated = counsellor_client.get(path).content.decode()
+    advice = "If this group does not fit you, try another one."
+    assert "Your peer support options" in english and advice in english
+    assert "Your peer support options" not in translated and advice not in translated
 
 
 def _grow_catalog(count: int, start: int) -> None:

@@ -155,3 +155,29 @@ def test_missing_fields_and_empty_files_are_rejected(reference_data):
         interchange.parse_json(b"", "studies.json")
     with pytest.raises(interchange.StudiesImportError):
         interchange.parse_json("ø".encode("latin-1"), "studies.json")
+
+
+def test_odd_values_in_a_study_file_are_errors_not_crashes(reference_data):
+    document = json.loads(interchange.export_json())
+    norwegian = next(s for s in document["studies"] if s["key"] == "vederhus-2020")
+    dekkers = next(s for s in document["studies"] if s["key"] == "dekkers-2020")
+    dekkers["doi"] = norwegian["doi"]
+    norwegian["themes"][0]["key"] = {"not": "text"}
+    norwegian["source_text"] = "../../config/settings.py"
+    errors = _rejected(document)
+    assert any((".doi" in e and "appears twice" in e) or "belongs to" in e for e in errors), errors
+    assert any("themes[0]" in e and "must be text" in e for e in errors), errors
+    assert any(".source_text" in e and "not a source text" in e for e in errors), errors
+
+
+def test_study_history_queries_do_not_grow_with_its_history(
+    admin_client_, reference_data, max_queries
+):
+    with max_queries(40) as few:
+        assert admin_client_.get("/studies/vederhus-2020/history/").status_code == 200
+    finding = Finding.objects.filter(study__key="vederhus-2020").first()
+    for number in range(10):
+        finding.applies_when = f"case {number}"
+        finding.save()
+    with max_queries(few.number):
+        assert admin_client_.get("/studies/vederhus-2020/history/").status_code == 200
