@@ -55,10 +55,6 @@ FORM = {
 }
 
 
-def _command(profile: object, *, as_file=None, monkeypatch=None, capsys=None):
-    return call_command("match", as_file)
-
-
 def _from_command(tmp_path, capsys, data: str) -> tuple[int, str, str]:
     path = tmp_path / "profile.json"
     path.write_text(data)
