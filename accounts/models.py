@@ -5,6 +5,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
@@ -62,7 +63,16 @@ class User(AbstractUser):
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def for_key(self, key: str) -> ApiToken | None:
-        return self.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
+        """The token with its user, and whether the user is a counsellor: one query."""
+        from django.contrib.auth.models import Group as RoleGroup
+
+        counsellor = RoleGroup.objects.filter(user=OuterRef("user_id"), name=Role.COUNSELLOR)
+        return (
+            self.select_related("user")
+            .annotate(user_is_counsellor=Exists(counsellor))
+            .filter(key_hash=ApiToken.hash(key))
+            .first()
+        )
 
 
 class ApiToken(models.Model):

@@ -23,7 +23,7 @@ class TokenAuth(HttpBearer):
         if found is None or not found.user.is_active:
             return None
         request.user = found.user
-        return found.user
+        return found
 
 
 api = NinjaAPI(
@@ -55,8 +55,15 @@ def match_profile(request: HttpRequest) -> Status[Any]:
     Bad input (unknown field, wrong type, value not allowed, malformed JSON) is a
     422 whose `detail` names each bad field and what is allowed.
     """
-    # One query for the role, rather than loading every permission of the user.
-    if not request.user.has_role(Role.COUNSELLOR):  # type: ignore[union-attr]
+    # A token was looked up with its user's role in one query; a session user's role
+    # costs one more, rather than loading every permission of the user.
+    token = request.auth  # type: ignore[attr-defined]
+    counsellor = (
+        token.user_is_counsellor  # type: ignore[attr-defined]
+        if isinstance(token, ApiToken)
+        else request.user.has_role(Role.COUNSELLOR)  # type: ignore[union-attr]
+    )
+    if not counsellor:
         return Status(
             403, {"detail": [{"field": "user", "message": "Only counsellors match profiles."}]}
         )

@@ -193,3 +193,14 @@ def test_the_openapi_schema_documents_the_contract(counsellor_client, reference_
     assert body["additionalProperties"] is False
     assert set(body["properties"]) >= {"reference", "gender", "previous_groups"}
     assert {"200", "422"} <= set(operation["responses"])
+
+
+def test_a_token_of_a_non_counsellor_is_refused(client, supervisor, reference_data):
+    _token, key = ApiToken.issue(supervisor, "test")
+    response = client.post(
+        "/api/v1/match",
+        PROFILE,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 403
