@@ -30,6 +30,37 @@ Choice = Literal["yes", "no", "no_preference"]
 Attendance = Literal["in_person", "online", "either"]
 Experience = Literal["positive", "mixed", "negative"]
 
+# The study findings (studies.Finding keys) that some rules rest on, by the rule's message.
+RULE_FINDINGS: Mapping[str, frozenset[str]] = {
+    "Members are asked to admit powerlessness, which some find a negative focus.": frozenset(
+        {"powerlessness-negative-focus"}
+    ),
+    "Step 5 means confiding in a sponsor; it hurt some trauma survivors.": frozenset(
+        {"step-five-trauma-survivors"}
+    ),
+    "Meetings are for sharing in turns without dialogue; the patient wants dialogue.": frozenset(
+        {"narrative-sharing-without-dialogue"}
+    ),
+    "Members talk with each other and give feedback, as the patient prefers.": frozenset(
+        {"narrative-sharing-without-dialogue"}
+    ),
+    "Some people with psychiatric comorbidity find it hard to share in the round.": frozenset(
+        {"psychiatric-comorbidity"}
+    ),
+    "Made for people with both an addiction and a mental health condition.": frozenset(
+        {"psychiatric-comorbidity", "advice-comorbidity-alternatives"}
+    ),
+    "Its goal is total abstinence; the patient's goal is moderation.": frozenset(
+        {"relapse-all-or-nothing"}
+    ),
+    "Sponsorship is part of the programme; the patient does not want a sponsor.": frozenset(
+        {"you-can-change-sponsor"}
+    ),
+    "Social and leisure activities beyond meetings, as the patient wishes.": frozenset(
+        {"social-and-leisure-activities"}
+    ),
+}
+
 TWELVE_STEP = "twelve_step"
 COMPLEMENTARY = "complementary"
 PRESENT = ("yes", "optional")
@@ -153,6 +184,7 @@ class FindingSnapshot:
     direction: Literal["supports", "caution"]
     evidence: Evidence
     text: str  # for counsellors
+    key: str = ""  # the study finding's key
 
 
 @dataclass(frozen=True)
@@ -261,9 +293,13 @@ class _Scorer:
         """
         fact = self.group.facts.get(trait) if trait else None
         direction = "supports" if (points > 0) != absent else "caution"
-        evidence = (
-            tuple(f.evidence for f in self.snapshot.findings_for(trait, direction)) if trait else ()
-        )
+        found = self.snapshot.findings_for(trait, direction) if trait else ()
+        # A rule that names the findings it rests on cites those; others cite every
+        # finding on the trait in the part's direction.
+        named = RULE_FINDINGS.get(text.message)
+        if named:
+            found = tuple(f for f in found if f.key in named) or found
+        evidence = tuple(f.evidence for f in found)
         source = source or (fact.source if fact else None)
         self.parts.append(Part(text, points, trait, source, evidence))
 

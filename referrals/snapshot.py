@@ -87,6 +87,7 @@ def build_snapshot() -> CatalogSnapshot:
                     speaker=quote.speaker.pseudonym if quote and quote.speaker else "",
                 ),
                 text=finding.counsellor_text,
+                key=finding.key,
             )
         )
     return CatalogSnapshot(groups, {key: tuple(items) for key, items in findings.items()})

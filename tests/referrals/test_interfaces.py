@@ -204,3 +204,22 @@ def test_a_token_of_a_non_counsellor_is_refused(client, supervisor, reference_da
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert response.status_code == 403
+
+
+def test_rules_cite_the_findings_they_rest_on(reference_data):
+    import json as json_
+
+    from referrals.matching import RULE_FINDINGS, Profile, match
+    from referrals.snapshot import current_snapshot
+    from studies.reference import STUDIES_FILE
+
+    keys = {
+        f["key"] for s in json_.loads(STUDIES_FILE.read_text())["studies"] for f in s["findings"]
+    }
+    assert set().union(*RULE_FINDINGS.values()) <= keys
+    menu = match(Profile("P-1", trauma_history=True), current_snapshot(), size=20)
+    na = next(o for o in menu.options if o.group == "na")
+    step_five = next(p for p in na.cautions if p.text.message.startswith("Step 5"))
+    # Only the step-5 finding, not every caution the studies raise about step work.
+    assert len(step_five.evidence) == 1
+    assert step_five.evidence[0].speaker in {"Celine", "Kari"}

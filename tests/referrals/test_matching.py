@@ -279,3 +279,22 @@ def test_a_complementary_group_follows_the_hard_constraints_too():
         CatalogSnapshot((*snapshot.groups, women), snapshot.findings),
     )
     assert [s.group for s in menu.complementary] == ["trauma-support"]
+
+
+def test_every_rule_that_names_its_findings_is_a_message_of_the_matcher():
+    import ast
+    from pathlib import Path
+
+    from referrals import matching
+    from referrals.matching import RULE_FINDINGS
+
+    tree = ast.parse(Path(matching.__file__).read_text())
+    messages = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "gettext_noop"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert set(RULE_FINDINGS) <= messages
