@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
 from ninja.security import HttpBearer, django_auth
 
@@ -65,7 +66,7 @@ def match_profile(request: HttpRequest) -> Status[Any]:
     )
     if not counsellor:
         return Status(
-            403, {"detail": [{"field": "user", "message": "Only counsellors match profiles."}]}
+            403, {"detail": [{"field": "user", "message": _("Only counsellors match profiles.")}]}
         )
     try:
         profile = parse_profile(request.body)

@@ -305,7 +305,7 @@ class _Scorer:
 
     def catalog_entry(self, locator: str) -> Source:
         """The curated catalog entry itself, for facts recorded on the group."""
-        return Source(_("Catalog entry: %(name)s") % {"name": self.group.name}, "", locator)
+        return Source(_("Catalog entry: %(name)s") % {"name": self.group.name}, "", _(locator))
 
 
 def _exclusion(profile: Profile, group: GroupSnapshot) -> Text | None:
@@ -348,7 +348,7 @@ def _spirituality(profile: Profile, s: _Scorer) -> None:
             s.add(
                 w.AVAILABILITY_UNKNOWN,
                 T(gettext_noop("Whether a higher power is part of it is not recorded.")),
-                source=s.catalog_entry("higher power"),
+                source=s.catalog_entry(gettext_noop("higher power")),
             )
         elif g.value("higher_power") == "no":
             s.add(
@@ -579,7 +579,7 @@ def _access(profile: Profile, s: _Scorer) -> None:
             s.add(
                 w.LANGUAGE_MATCH,
                 T(gettext_noop("Meets in a language the patient speaks.")),
-                source=s.catalog_entry("languages"),
+                source=s.catalog_entry(gettext_noop("languages")),
             )
     if profile.country and profile.attendance != "online":
         here = [p for p in g.places if p.country == profile.country]
@@ -603,7 +603,7 @@ def _access(profile: Profile, s: _Scorer) -> None:
                     ),
                     country=profile.country,
                 ),
-                source=s.catalog_entry("availability"),
+                source=s.catalog_entry(gettext_noop("availability")),
             )
     online_unknown = g.value("online_meetings") == "unknown"
     if (
@@ -614,12 +614,12 @@ def _access(profile: Profile, s: _Scorer) -> None:
         s.add(
             w.AVAILABILITY_UNKNOWN,
             T(gettext_noop("Whether it meets online is not recorded; check before referring.")),
-            source=s.catalog_entry("online meetings"),
+            source=s.catalog_entry(gettext_noop("online meetings")),
         )
 
 
 def _history(profile: Profile, s: _Scorer) -> Text | None:
-    told = Source(_("The patient's own account at intake"), "", "previous groups")
+    told = Source(_("The patient's own account at intake"), "", _("previous groups"))
     for previous in profile.previous_groups:
         if previous.group != s.group.slug:
             continue
