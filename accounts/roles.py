@@ -47,8 +47,18 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "referrals.view_referral",
         "referrals.add_referral",
         "referrals.change_referral",
+        "referrals.view_followup",
+        "referrals.add_followup",
+        "referrals.change_followup",
+        # A counsellor's dashboard is a personal summary of their own referrals.
+        "referrals.view_dashboard",
     ),
-    Role.SUPERVISOR: (*_perms(("view",)), "referrals.view_referral"),
+    Role.SUPERVISOR: (
+        *_perms(("view",)),
+        "referrals.view_referral",
+        "referrals.view_followup",
+        "referrals.view_dashboard",
+    ),
     Role.CATALOG_ADMIN: _perms(("view", "add", "change", "delete")),
 }
 

@@ -5,6 +5,7 @@ from django.contrib.auth import logout as end_session
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -12,7 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The start page: what each of the user's roles can do here."""
-    return render(request, "home.html")
+    context = {}
+    if request.user.has_perm("referrals.add_followup"):
+        from referrals.models import Referral
+
+        context["follow_ups_due"] = Referral.objects.filter(
+            counsellor_id=request.user.pk, follow_up_due_on__lte=timezone.localdate()
+        ).count()
+    return render(request, "home.html", context)
 
 
 @login_not_required

@@ -8,6 +8,7 @@ from django_countries import countries
 
 from catalog.languages import language_name
 from catalog.models import Group
+from referrals.followup import OUTCOMES, REASON_THEMES, Checkpoint, Outcome
 from referrals.models import Referral
 
 SPOKEN = (
@@ -201,5 +202,51 @@ class ChooseForm(forms.Form):
         self.fields["group"].choices = [(o["group"], o["name"]) for o in referral.options]  # type: ignore[attr-defined]
 
 
-class ReferralSearchForm(forms.Form):
-    q = forms.CharField(label=_("Reference"), required=False, max_length=40)
+class FollowUpForm(forms.Form):
+    """One checkpoint's follow-up. The service checks it again against the others."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
+    first_meeting_on = forms.DateField(
+        label=_("Date of the first meeting"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("When the patient attended."),
+    )
+    reasons = forms.MultipleChoiceField(
+        label=_("Reasons for disengaging"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Only when the patient disengaged. Coded with the themes of the Norwegian "
+            "study of people who stopped going to NA; choose every reason that applies."
+        ),
+    )
+
+    def __init__(self, *args: Any, checkpoint: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.checkpoint = checkpoint
+        self.fields["outcome"].choices = [  # type: ignore[attr-defined]
+            (value, Outcome(value).label) for value in OUTCOMES[checkpoint]
+        ]
+        if checkpoint == Checkpoint.FIRST_MEETING:
+            del self.fields["reasons"]
+        else:
+            del self.fields["first_meeting_on"]
+            self.fields["reasons"].choices = [  # type: ignore[attr-defined]
+                (theme.label, list(theme.codes)) for theme in REASON_THEMES
+            ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        outcome = data.get("outcome")
+        if outcome == Outcome.ATTENDED and not data.get("first_meeting_on"):
+            self.add_error("first_meeting_on", _("Give the date of the first meeting."))
+        if outcome == Outcome.NOT_ATTENDED and data.get("first_meeting_on"):
+            self.add_error("first_meeting_on", _("Give a date only when the patient attended."))
+        if outcome == Outcome.DISENGAGED and not data.get("reasons"):
+            self.add_error(
+                "reasons", _("Give at least one reason for disengaging, or choose Other.")
+            )
+        if outcome == Outcome.ENGAGED and data.get("reasons"):
+            self.add_error("reasons", _("Reasons are recorded only when the patient disengaged."))
+        return data

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from referrals.followup import REASON_CHOICES, Checkpoint, Outcome
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
@@ -56,12 +57,34 @@ class Referral(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Read from the profile and the menu when saved (neither changes afterwards), so
+    # that dashboards aggregate plain indexed columns instead of JSON.
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    first_ranked = models.CharField(_("first-ranked group"), max_length=50, blank=True)
+    offered_non_twelve_step = models.BooleanField(
+        _("menu offered a non-twelve-step group"), default=False
+    )
+    # What the follow-ups add up to (referrals.followup.status), kept by
+    # referrals.services on every follow-up.
+    attended = models.BooleanField(_("attended a first meeting"), null=True)
+    engaged_one_month = models.BooleanField(_("engaged at one month"), null=True)
+    engaged_three_months = models.BooleanField(_("engaged at three months"), null=True)
+    disengaged = models.BooleanField(_("disengaged"), default=False)
+    follow_up_due_on = models.DateField(_("next follow-up due"), null=True, blank=True)
+    closed_on = models.DateField(
+        _("closed"),
+        null=True,
+        blank=True,
+        help_text=_("The day the last follow-up settled the outcome."),
+    )
+
     objects = ReferralQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
+        permissions = [("view_dashboard", _("Can view the dashboard of referral patterns"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(language__in=["en", "nb", "nl"]),
@@ -72,6 +95,32 @@ class Referral(models.Model):
             # "My referrals": a counsellor's newest first, and search by reference.
             models.Index(fields=["counsellor", "-created_at"], name="referral_counsellor_recent"),
             models.Index(fields=["organisation", "reference"], name="referral_org_reference"),
+            # The dashboard: every chart filters one organisation's referrals by date and
+            # groups by columns that follow in this index, so both PostgreSQL and SQLite
+            # answer it from the index alone (a covering index without INCLUDE, which
+            # SQLite lacks).
+            models.Index(
+                fields=[
+                    "organisation",
+                    "created_at",
+                    "counsellor",
+                    "country",
+                    "first_ranked",
+                    "chosen_group",
+                    "offered_non_twelve_step",
+                    "attended",
+                    "engaged_one_month",
+                    "engaged_three_months",
+                    "disengaged",
+                ],
+                name="referral_org_dashboard",
+            ),
+            # The follow-ups due for each counsellor.
+            models.Index(
+                fields=["counsellor", "follow_up_due_on"],
+                condition=Q(follow_up_due_on__isnull=False),
+                name="referral_follow_up_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,5 +135,94 @@ class Referral(models.Model):
         return options
 
     @property
+    def next_checkpoint(self) -> str | None:
+        """The checkpoint whose follow-up is due next, if any."""
+        if self.follow_up_due_on is None:
+            return None
+        if self.attended is None:
+            return Checkpoint.FIRST_MEETING
+        if self.engaged_one_month is None:
+            return Checkpoint.ONE_MONTH
+        return Checkpoint.THREE_MONTHS
+
+    def get_next_checkpoint_display(self) -> str:
+        checkpoint = self.next_checkpoint
+        return str(Checkpoint(checkpoint).label) if checkpoint else ""
+
+    @property
     def chosen_option(self) -> dict[str, Any] | None:
         return next((o for o in self.options if o["group"] == self.chosen_group), None)
+
+
+class FollowUp(models.Model):
+    """How a referral turned out at one checkpoint, and who recorded it."""
+
+    referral = models.ForeignKey(
+        Referral,
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        verbose_name=_("referral"),
+    )
+    checkpoint = models.CharField(_("checkpoint"), max_length=20, choices=Checkpoint.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    first_meeting_on = models.DateField(_("date of the first meeting"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now=True)
+
+    class Meta:
+        ordering = ["referral", "recorded_at"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "checkpoint"], name="referrals_followup_one_per_checkpoint"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        checkpoint=Checkpoint.FIRST_MEETING,
+                        outcome__in=[Outcome.ATTENDED, Outcome.NOT_ATTENDED],
+                    )
+                    | Q(
+                        checkpoint__in=[Checkpoint.ONE_MONTH, Checkpoint.THREE_MONTHS],
+                        outcome__in=[Outcome.ENGAGED, Outcome.DISENGAGED],
+                    )
+                ),
+                name="referrals_followup_outcome_fits_checkpoint",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome=Outcome.ATTENDED, first_meeting_on__isnull=False)
+                | (~Q(outcome=Outcome.ATTENDED) & Q(first_meeting_on__isnull=True)),
+                name="referrals_followup_date_when_attended",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral}: {self.get_checkpoint_display()}"
+
+
+class FollowUpReason(models.Model):
+    """One coded reason for disengaging (referrals.followup.REASON_THEMES)."""
+
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.CASCADE, related_name="reasons", verbose_name=_("follow-up")
+    )
+    code = models.CharField(_("reason"), max_length=60, choices=REASON_CHOICES)
+
+    class Meta:
+        ordering = ["follow_up", "id"]
+        verbose_name = _("reason for disengaging")
+        verbose_name_plural = _("reasons for disengaging")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follow_up", "code"], name="referrals_followupreason_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_code_display()

@@ -12,4 +12,12 @@ urlpatterns = [
     path("<int:pk>/", views.referral_detail, name="referral-detail"),
     path("<int:pk>/choose/", views.referral_choose, name="referral-choose"),
     path("<int:pk>/handout/", views.referral_handout, name="referral-handout"),
+    path(
+        "<int:pk>/follow-up/<slug:checkpoint>/",
+        views.follow_up,
+        name="follow-up",
+    ),
+    path("follow-ups/", views.follow_ups_due, name="follow-ups-due"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/<slug:table>.csv", views.dashboard_csv, name="dashboard-csv"),
 ]

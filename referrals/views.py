@@ -1,24 +1,35 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import Role
 from catalog.models import Group
-from referrals.forms import ChooseForm, IntakeForm, ReferralSearchForm
+from referrals.dashboard import Catalog, Drill
+from referrals.dashboard import build as build_dashboard
+from referrals.exports import TABLES, csv_table, write_csv
+from referrals.filters import DEFAULT_PERIOD, PERIOD_MONTHS, ReferralFilter, months_back
+from referrals.followup import Checkpoint, due_on
+from referrals.forms import ChooseForm, FollowUpForm, IntakeForm
 from referrals.handout import handout_context
 from referrals.matching import COMPLEMENTARY, Menu, match
 from referrals.models import Referral
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.record import menu_record
-from referrals.services import record_choice, save_referral
+from referrals.services import record_choice, record_follow_up, save_referral
 from referrals.snapshot import current_snapshot
 
 can_refer = permission_required("referrals.add_referral", raise_exception=True)
@@ -86,15 +97,58 @@ def intake(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/intake.html", context)
 
 
+def _catalog() -> Catalog:
+    rows = Group.objects.values_list("slug", "name", "kind")
+    return Catalog(
+        names={slug: name for slug, name, _kind in rows},
+        twelve_step=frozenset(slug for slug, _name, kind in rows if kind == Group.Kind.TWELVE_STEP),
+    )
+
+
 @require_GET
 @can_view
 def referral_list(request: HttpRequest) -> HttpResponse:
-    form = ReferralSearchForm(request.GET or None)
-    referrals = Referral.objects.visible_to(request.user).select_related("counsellor")
-    if form.is_valid() and form.cleaned_data["q"]:
-        referrals = referrals.filter(reference__icontains=form.cleaned_data["q"])
+    """The user's referrals, searchable by reference, and the list behind every number
+    of the dashboard (the same filters)."""
+    filterset = ReferralFilter(request.GET or None, user=request.user)  # type: ignore[arg-type]
+    referrals = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    referrals = referrals.select_related("counsellor").defer("profile", "menu")
     page = Paginator(referrals, 25).get_page(request.GET.get("page"))
-    return render(request, "referrals/referral_list.html", {"form": form, "page": page})
+    drill_downs = [
+        (filterset.form[name].label, _shown_value(filterset, name))
+        for name in ReferralFilter.DRILL_DOWNS + ReferralFilter.DASHBOARD
+        if filterset.is_bound and request.GET.get(name) and name in filterset.form.fields
+    ]
+    context = {
+        "filter": filterset,
+        "page": page,
+        "catalog": _catalog(),
+        "active_filters": drill_downs,
+        "today": timezone.localdate(),
+    }
+    return render(request, "referrals/referral_list.html", context)
+
+
+def _shown_value(filterset: ReferralFilter, name: str) -> str:
+    """A filter's value as the form shows it: the label of a choice, not its code."""
+    field = filterset.form.fields[name]
+    raw = filterset.form.data.get(name)
+    choices = getattr(field, "choices", None)
+    if choices is not None:
+        for value, label in _flat(choices):
+            if str(value) == raw:
+                return str(label)
+    return str(raw)
+
+
+def _flat(choices: Any) -> list[tuple[Any, Any]]:
+    flat: list[tuple[Any, Any]] = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            flat.extend(label)
+        else:
+            flat.append((value, label))
+    return flat
 
 
 def _get_referral(request: HttpRequest, pk: int) -> Referral:
@@ -106,10 +160,27 @@ def _get_referral(request: HttpRequest, pk: int) -> Referral:
 @can_view
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = _get_referral(request, pk)
+    recorded = {
+        f.checkpoint: f
+        for f in referral.follow_ups.select_related("recorded_by").prefetch_related("reasons")
+    }
+    referred_on = timezone.localdate(referral.created_at)
+    checkpoints = [
+        {
+            "checkpoint": checkpoint,
+            "follow_up": recorded.get(checkpoint.value),
+            "due_on": due_on(referred_on, checkpoint.value),
+            "next": checkpoint.value == referral.next_checkpoint,
+        }
+        for checkpoint in Checkpoint
+    ]
     context = {
         "referral": referral,
         "menu": referral.menu,
         "choose_form": ChooseForm(initial={"group": referral.chosen_group}, referral=referral),
+        "checkpoints": checkpoints,
+        "followed_up": bool(recorded),
+        "today": timezone.localdate(),
     }
     return render(request, "referrals/referral_detail.html", context)
 
@@ -120,8 +191,12 @@ def referral_choose(request: HttpRequest, pk: int) -> HttpResponse:
     referral = _get_referral(request, pk)
     form = ChooseForm(request.POST, referral=referral)
     if form.is_valid():
-        record_choice(referral=referral, group=form.cleaned_data["group"])
-        messages.success(request, _("Recorded the patient's choice."))
+        try:
+            record_choice(referral=referral, group=form.cleaned_data["group"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Recorded the patient's choice."))
     else:
         messages.error(request, _("Choose one of the groups on the menu."))
     return redirect(referral)
@@ -142,3 +217,163 @@ def referral_handout(request: HttpRequest, pk: int) -> HttpResponse:
     with translation.override(language):
         context = handout_context(referral, groups, language)
         return render(request, "referrals/handout.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("referrals.add_followup", raise_exception=True)
+def follow_up(request: HttpRequest, pk: int, checkpoint: str) -> HttpResponse:
+    """Record or correct the follow-up at one checkpoint of a referral."""
+    if checkpoint not in Checkpoint.values:
+        raise Http404
+    referral = _get_referral(request, pk)
+    if not referral.chosen_group:
+        messages.error(request, _("Record the patient's choice before following it up."))
+        return redirect(referral)
+    existing = referral.follow_ups.filter(checkpoint=checkpoint).first()
+    initial: dict[str, Any] = {}
+    if existing is not None:
+        initial = {
+            "outcome": existing.outcome,
+            "first_meeting_on": existing.first_meeting_on,
+            "reasons": list(existing.reasons.values_list("code", flat=True)),
+        }
+    form = FollowUpForm(request.POST or None, initial=initial, checkpoint=checkpoint)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_follow_up(
+                referral=referral,
+                recorded_by=request.user,  # type: ignore[arg-type]
+                checkpoint=checkpoint,
+                outcome=form.cleaned_data["outcome"],
+                first_meeting_on=form.cleaned_data.get("first_meeting_on"),
+                reasons=form.cleaned_data.get("reasons", []),
+            )
+        except ValidationError as problem:
+            _add_errors(form, problem)
+        else:
+            messages.success(request, _("Recorded the follow-up."))
+            return redirect(referral)
+    context = {
+        "referral": referral,
+        "checkpoint": Checkpoint(checkpoint),
+        "form": form,
+        "existing": existing,
+        "chosen_name": _catalog().name(referral.chosen_group),
+    }
+    return render(request, "referrals/follow_up_form.html", context)
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for text in error.messages:
+            form.add_error(None, text)
+
+
+@require_GET
+@permission_required("referrals.add_followup", raise_exception=True)
+def follow_ups_due(request: HttpRequest) -> HttpResponse:
+    """The counsellor's own referrals with a follow-up due now or within a week."""
+    today = timezone.localdate()
+    soon = today + datetime.timedelta(days=7)
+    referrals = (
+        Referral.objects.filter(counsellor_id=request.user.pk, follow_up_due_on__lte=soon)
+        .defer("profile", "menu")
+        .order_by("follow_up_due_on", "id")
+    )
+    page = Paginator(referrals, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "today": today, "catalog": _catalog()}
+    return render(request, "referrals/follow_ups_due.html", context)
+
+
+can_view_dashboard = permission_required("referrals.view_dashboard", raise_exception=True)
+
+
+def _dashboard_filter(request: HttpRequest) -> ReferralFilter:
+    """The dashboard's own filters only, over the last 12 months unless told otherwise."""
+    data = QueryDict(mutable=True)
+    for name in ReferralFilter.DASHBOARD:
+        if name in request.GET:
+            data[name] = request.GET[name]
+    if "period" not in data and not data.get("since") and not data.get("until"):
+        data["period"] = DEFAULT_PERIOD
+    return ReferralFilter(data, user=request.user)  # type: ignore[arg-type]
+
+
+def _drill(filterset: ReferralFilter) -> Drill:
+    base = {name: value for name, value in filterset.data.items() if value}
+    list_url = reverse("referrals:referral-list")
+
+    def drill(**facet: object) -> str:
+        return f"{list_url}?{urlencode({**base, **facet})}"
+
+    return drill
+
+
+def _since(filterset: ReferralFilter) -> datetime.date | None:
+    data = filterset.form.cleaned_data
+    if data.get("since"):
+        return data["since"]  # type: ignore[no-any-return]
+    if data.get("until"):
+        return None
+    months = PERIOD_MONTHS.get(data.get("period") or "")
+    return months_back(timezone.localdate(), months) if months else None
+
+
+@require_GET
+@can_view_dashboard
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Referral patterns: of the organisation for supervisors, of one's own referrals
+    for counsellors."""
+    filterset = _dashboard_filter(request)
+    supervisor = request.user.has_role(Role.SUPERVISOR)  # type: ignore[union-attr]
+    data = None
+    if filterset.is_valid():
+        data = build_dashboard(
+            filterset.qs.order_by(),
+            catalog=_catalog(),
+            drill=_drill(filterset),
+            since=_since(filterset),
+            per_counsellor=supervisor,
+        )
+    context = {
+        "filter": filterset,
+        "dashboard": data,
+        "supervisor": supervisor,
+        "csv_query": urlencode({k: v for k, v in filterset.data.items() if v}),
+        "list_url": _drill(filterset)(),
+        "tables": TABLES,
+    }
+    return render(request, "referrals/dashboard.html", context)
+
+
+@require_GET
+@can_view_dashboard
+def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
+    """One of the dashboard's tables as CSV, under the same filters."""
+    if table not in TABLES:
+        raise Http404
+    supervisor = request.user.has_role(Role.SUPERVISOR)  # type: ignore[union-attr]
+    if table == "counsellors" and not supervisor:
+        raise Http404
+    filterset = _dashboard_filter(request)
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(
+            "\n".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()),
+            content_type="text/plain; charset=utf-8",
+        )
+    headers, rows = csv_table(
+        table,
+        filterset.qs.order_by(),
+        catalog=_catalog(),
+        drill=_drill(filterset),
+        since=_since(filterset),
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"referrals-{table}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    write_csv(response, headers, rows)
+    return response

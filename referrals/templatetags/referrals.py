@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
 
 from referrals.record import say as say_text
 
@@ -18,3 +19,28 @@ def say(text: dict[str, Any] | None) -> str:
 @register.filter
 def points(value: float) -> str:
     return f"{value:+.2f}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A share as a whole percentage in the active language's number format."""
+    if value is None:
+        return "\N{EM DASH}"
+    return f"{number_format(round(100 * value))} %"
+
+
+@register.filter
+def svg(value: float) -> str:
+    """A number for an SVG attribute: never localised (no decimal comma)."""
+    return f"{value:g}"
+
+
+@register.filter
+def share_of(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@register.filter
+def get(mapping: dict[str, Any], key: str) -> Any:
+    """A dictionary's value by a key held in a variable."""
+    return mapping.get(key)

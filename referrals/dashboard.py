@@ -1,0 +1,478 @@
+"""The supervisor's dashboard: referral patterns, aggregated in the database.
+
+Every table is one query over the filtered referrals, grouped by columns of the
+dashboard index (Referral.Meta.indexes), so its cost does not depend on loading
+rows into Python. What Python does afterwards works on the grouped rows only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from referrals.followup import REASON_LABELS, REASON_THEMES, THEME_OF
+from referrals.models import FollowUpReason, Referral
+
+Drill = Callable[..., str]
+
+CHOSEN = ~Q(chosen_group="")
+# Named apart from the model's fields, which the filters read.
+OUTCOME_COUNTS = {
+    "n_chosen": Count("pk", filter=CHOSEN),
+    "n_awaiting": Count("pk", filter=CHOSEN & Q(attended__isnull=True, disengaged=False)),
+    "n_attended": Count("pk", filter=Q(attended=True)),
+    "n_not_attended": Count("pk", filter=Q(attended=False)),
+    "n_engaged_one_month": Count("pk", filter=Q(engaged_one_month=True)),
+    "n_engaged_three_months": Count("pk", filter=Q(engaged_three_months=True)),
+    "n_disengaged": Count("pk", filter=Q(disengaged=True)),
+}
+OUTCOMES = tuple(name.removeprefix("n_") for name in OUTCOME_COUNTS)
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def concentration(counts: Iterable[int]) -> int | None:
+    """The Herfindahl-Hirschman index (HHI): the sum of squared percentage shares, from
+    near 0 (spread over many) to 10,000 (all in one)."""
+    counts = [c for c in counts if c]
+    total = sum(counts)
+    if not total:
+        return None
+    return round(sum((100 * c / total) ** 2 for c in counts))
+
+
+def equivalent_number(hhi: int | None) -> float | None:
+    """As many groups, equally used, as would give this concentration."""
+    return round(10_000 / hhi, 1) if hhi else None
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str
+    label: str
+    count: int
+    total: int
+    url: str
+
+    @property
+    def share(self) -> float | None:
+        return share(self.count, self.total)
+
+
+@dataclass(frozen=True)
+class Month:
+    month: datetime.date
+    referrals: int
+    offered_non_twelve_step: int
+    chosen: int
+    url: str
+
+
+@dataclass
+class Outcomes:
+    """Counts of one group (or counsellor) by how the referrals turned out."""
+
+    chosen: int = 0
+    awaiting: int = 0
+    attended: int = 0
+    not_attended: int = 0
+    engaged_one_month: int = 0
+    engaged_three_months: int = 0
+    disengaged: int = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Add a row of OUTCOME_COUNTS."""
+        for name in OUTCOMES:
+            setattr(self, name, getattr(self, name) + row[f"n_{name}"])
+
+    def __iadd__(self, other: Outcomes) -> Outcomes:
+        for name in OUTCOMES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+    @property
+    def followed_up(self) -> int:
+        return self.chosen - self.awaiting
+
+    @property
+    def segments(self) -> list[Segment]:
+        return segments(self)
+
+
+@dataclass
+class GroupOutcomes:
+    slug: str
+    name: str
+    twelve_step: bool
+    outcomes: Outcomes
+    urls: dict[str, str]
+
+
+@dataclass
+class ThemeRow:
+    key: str
+    label: str
+    count: int
+    url: str
+    by_group: dict[str, int]
+    reasons: list[Bar] = field(default_factory=list)
+
+
+@dataclass
+class CounsellorRow:
+    id: int
+    name: str
+    referrals: int = 0
+    offered_non_twelve_step: int = 0
+    chose_twelve_step: int = 0
+    outcomes: Outcomes = field(default_factory=Outcomes)
+    by_group: dict[str, int] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hhi(self) -> int | None:
+        return concentration(self.by_group.values())
+
+    @property
+    def top_group(self) -> str | None:
+        return max(self.by_group, key=lambda slug: self.by_group[slug]) if self.by_group else None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Names and kinds of the catalog's groups, read once per page."""
+
+    names: dict[str, str]
+    twelve_step: frozenset[str]
+
+    def name(self, slug: str) -> str:
+        return self.names.get(slug, slug)
+
+
+def monthly(
+    referrals: QuerySet[Referral], drill: Drill, since: datetime.date | None
+) -> list[Month]:
+    """Referrals per month, with a row for every month of the period, empty or not."""
+    rows = (
+        referrals.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(
+            n=Count("pk"),
+            offered=Count("pk", filter=Q(offered_non_twelve_step=True)),
+            chosen=Count("pk", filter=CHOSEN),
+        )
+        .order_by("month")
+    )
+    found = {_as_date(row["month"]): row for row in rows}
+    if not found and since is None:
+        return []
+    first = min([*found, *([since.replace(day=1)] if since else [])])
+    last = max([*found, timezone.localdate().replace(day=1)])
+    months = []
+    month = first
+    while month <= last:
+        row = found.get(month, {"n": 0, "offered": 0, "chosen": 0})
+        months.append(
+            Month(month, row["n"], row["offered"], row["chosen"], drill(month=f"{month:%Y-%m}"))
+        )
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def by_first_ranked(referrals: QuerySet[Referral], catalog: Catalog, drill: Drill) -> list[Bar]:
+    rows = referrals.values("first_ranked").annotate(n=Count("pk")).order_by("-n", "first_ranked")
+    total = sum(row["n"] for row in rows)
+    return [
+        Bar(
+            row["first_ranked"],
+            catalog.name(row["first_ranked"]) or _("No group"),
+            row["n"],
+            total,
+            drill(first_ranked=row["first_ranked"]),
+        )
+        for row in rows
+    ]
+
+
+def by_chosen(referrals: QuerySet[Referral], catalog: Catalog, drill: Drill) -> list[GroupOutcomes]:
+    rows = (
+        referrals.filter(CHOSEN)
+        .values("chosen_group")
+        .annotate(**OUTCOME_COUNTS)
+        .order_by("-n_chosen", "chosen_group")
+    )
+    groups = []
+    for row in rows:
+        slug = row["chosen_group"]
+        outcomes = Outcomes()
+        outcomes.add(row)
+        urls = {
+            name: drill(group=slug, **({"outcome": name} if name != "chosen" else {}))
+            for name in OUTCOMES
+        }
+        groups.append(
+            GroupOutcomes(slug, catalog.name(slug), slug in catalog.twelve_step, outcomes, urls)
+        )
+    return groups
+
+
+def _theme_expression() -> Case:
+    return Case(
+        *[
+            When(code__in=[code for code, _label in theme.codes], then=Value(theme.key))
+            for theme in REASON_THEMES
+        ],
+        output_field=CharField(),
+    )
+
+
+def _reasons_of(referrals: QuerySet[Referral]) -> QuerySet[FollowUpReason]:
+    return FollowUpReason.objects.filter(follow_up__referral__in=referrals.values("pk"))
+
+
+def by_theme(referrals: QuerySet[Referral], drill: Drill) -> list[ThemeRow]:
+    """Disengaged referrals per reason theme and chosen group; a referral with two
+    reasons in one theme counts once there."""
+    rows = (
+        _reasons_of(referrals)
+        .annotate(theme=_theme_expression())
+        .values("theme", "follow_up__referral__chosen_group")
+        .annotate(n=Count("follow_up", distinct=True))
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        counts[row["theme"]][row["follow_up__referral__chosen_group"]] = row["n"]
+    return [
+        ThemeRow(
+            theme.key,
+            str(theme.label),
+            sum(counts[theme.key].values()),
+            drill(theme=theme.key),
+            counts[theme.key],
+        )
+        for theme in REASON_THEMES
+        if counts.get(theme.key)
+    ]
+
+
+def by_reason(referrals: QuerySet[Referral], drill: Drill, disengaged: int) -> list[Bar]:
+    rows = _reasons_of(referrals).values("code").annotate(n=Count("pk"))
+    counts = {row["code"]: row["n"] for row in rows}
+    return [
+        Bar(code, str(REASON_LABELS[code]), counts[code], disengaged, drill(reason=code))
+        for theme in REASON_THEMES
+        for code, _label in theme.codes
+        if counts.get(code)
+    ]
+
+
+def by_counsellor(
+    referrals: QuerySet[Referral], catalog: Catalog, drill: Drill
+) -> list[CounsellorRow]:
+    """One query grouped by counsellor and chosen group, summed per counsellor here."""
+    rows = (
+        referrals.values(
+            "counsellor_id",
+            "counsellor__username",
+            "counsellor__first_name",
+            "counsellor__last_name",
+            "chosen_group",
+        )
+        .annotate(
+            n=Count("pk"),
+            offered=Count("pk", filter=Q(offered_non_twelve_step=True)),
+            **OUTCOME_COUNTS,
+        )
+        .order_by("counsellor__username", "chosen_group")
+    )
+    counsellors: dict[int, CounsellorRow] = {}
+    for row in rows:
+        pk = row["counsellor_id"]
+        if pk not in counsellors:
+            full_name = f"{row['counsellor__first_name']} {row['counsellor__last_name']}".strip()
+            counsellors[pk] = CounsellorRow(
+                pk,
+                full_name or row["counsellor__username"],
+                urls={
+                    "referrals": drill(counsellor=pk),
+                    "offered_non_twelve_step": drill(counsellor=pk, offered_non_twelve_step="true"),
+                    **{
+                        name: drill(counsellor=pk, outcome=name)
+                        for name in ("attended", "engaged_three_months", "disengaged")
+                    },
+                },
+            )
+        counsellor = counsellors[pk]
+        counsellor.referrals += row["n"]
+        counsellor.offered_non_twelve_step += row["offered"]
+        counsellor.outcomes.add(row)
+        if row["chosen_group"]:
+            counsellor.by_group[row["chosen_group"]] = row["n_chosen"]
+            if row["chosen_group"] in catalog.twelve_step:
+                counsellor.chose_twelve_step += row["n_chosen"]
+    return list(counsellors.values())
+
+
+@dataclass
+class Dashboard:
+    months: list[Month]
+    first_ranked: list[Bar]
+    chosen: list[GroupOutcomes]
+    themes: list[ThemeRow]
+    reasons: list[Bar]
+    counsellors: list[CounsellorRow] | None
+    catalog: Catalog
+
+    @property
+    def referrals(self) -> int:
+        return sum(m.referrals for m in self.months)
+
+    @property
+    def offered_non_twelve_step(self) -> int:
+        return sum(m.offered_non_twelve_step for m in self.months)
+
+    @property
+    def offered_share(self) -> float | None:
+        return share(self.offered_non_twelve_step, self.referrals)
+
+    @property
+    def totals(self) -> Outcomes:
+        totals = Outcomes()
+        for group in self.chosen:
+            totals += group.outcomes
+        return totals
+
+    @property
+    def chose_non_twelve_step(self) -> int:
+        return sum(g.outcomes.chosen for g in self.chosen if not g.twelve_step)
+
+    @property
+    def chose_non_twelve_step_share(self) -> float | None:
+        return share(self.chose_non_twelve_step, self.totals.chosen)
+
+    @property
+    def hhi_chosen(self) -> int | None:
+        return concentration(g.outcomes.chosen for g in self.chosen)
+
+    @property
+    def hhi_first_ranked(self) -> int | None:
+        return concentration(bar.count for bar in self.first_ranked if bar.key)
+
+    @property
+    def equivalent_chosen(self) -> float | None:
+        return equivalent_number(self.hhi_chosen)
+
+    @property
+    def top_chosen(self) -> GroupOutcomes | None:
+        return self.chosen[0] if self.chosen else None
+
+    @property
+    def top_chosen_share(self) -> float | None:
+        top = self.top_chosen
+        return share(top.outcomes.chosen, self.totals.chosen) if top else None
+
+    @property
+    def max_month(self) -> int:
+        return max((m.referrals for m in self.months), default=0)
+
+    @property
+    def columns(self) -> list[Column]:
+        return columns(self.months)
+
+    @property
+    def chart_width(self) -> int:
+        return 10 * len(self.months)
+
+    @property
+    def last_month(self) -> datetime.date | None:
+        return self.months[-1].month if self.months else None
+
+
+def build(
+    referrals: QuerySet[Referral],
+    *,
+    catalog: Catalog,
+    drill: Drill,
+    since: datetime.date | None,
+    per_counsellor: bool,
+) -> Dashboard:
+    chosen = by_chosen(referrals, catalog, drill)
+    disengaged = sum(g.outcomes.disengaged for g in chosen)
+    themes = by_theme(referrals, drill)
+    reasons = by_reason(referrals, drill, disengaged)
+    for theme in themes:
+        theme.reasons = [r for r in reasons if THEME_OF[r.key] == theme.key]
+    return Dashboard(
+        months=monthly(referrals, drill, since),
+        first_ranked=by_first_ranked(referrals, catalog, drill),
+        chosen=chosen,
+        themes=themes,
+        reasons=reasons,
+        counsellors=by_counsellor(referrals, catalog, drill) if per_counsellor else None,
+        catalog=catalog,
+    )
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    count: int
+    x: float
+    width: float
+
+
+# Mutually exclusive outcomes of a chosen group, left to right, summing to `chosen`.
+SEGMENTS = ("engaged_three_months", "in_follow_up", "disengaged", "not_attended", "awaiting")
+
+
+def segments(outcomes: Outcomes) -> list[Segment]:
+    """The parts of a 100-wide stacked bar."""
+    counts = {
+        "engaged_three_months": outcomes.engaged_three_months,
+        "in_follow_up": outcomes.attended - outcomes.engaged_three_months - outcomes.disengaged,
+        "disengaged": outcomes.disengaged,
+        "not_attended": outcomes.not_attended,
+        "awaiting": outcomes.awaiting,
+    }
+    parts, x = [], 0.0
+    for name in SEGMENTS:
+        width = 100 * counts[name] / outcomes.chosen if outcomes.chosen else 0.0
+        parts.append(Segment(name, counts[name], round(x, 2), round(width, 2)))
+        x += width
+    return parts
+
+
+@dataclass(frozen=True)
+class Column:
+    month: Month
+    x: float
+    height: float
+
+    @property
+    def y(self) -> float:
+        return round(100 - self.height, 2)
+
+
+def columns(months: list[Month]) -> list[Column]:
+    """Columns of a chart 10 units wide per month and 100 high."""
+    top = max((m.referrals for m in months), default=0)
+    return [
+        Column(m, 10 * i + 1, round(100 * m.referrals / top, 2) if top else 0.0)
+        for i, m in enumerate(months)
+    ]
