@@ -68,7 +68,7 @@ def csv_table(
     drill: Drill,
     since: datetime.date | None,
 ) -> tuple[list[str], list[Row]]:
-    """Headers and rows of one table: one query (two for the reasons' shares)."""
+    """Headers and rows of one table, from one query."""
     if table == "months":
         months = dashboard.monthly(referrals, drill, since)
         return [
@@ -78,12 +78,12 @@ def csv_table(
             _("Choices recorded"),
         ], [[f"{m.month:%Y-%m}", m.referrals, m.offered_non_twelve_step, m.chosen] for m in months]
     if table == "first-ranked":
-        bars = dashboard.by_first_ranked(referrals, catalog, drill)
+        bars = dashboard.by_first_ranked(dashboard.facts(referrals), catalog, drill)
         return [_("Group"), _("Slug"), _("Referrals"), _("Share")], [
             [b.label, b.key, b.count, _fraction(b.share)] for b in bars
         ]
     if table == "chosen":
-        groups = dashboard.by_chosen(referrals, catalog, drill)
+        groups = dashboard.by_chosen(dashboard.facts(referrals), catalog, drill)
         return [_("Group"), _("Slug"), _("Twelve-step"), *_outcome_headers()], [
             [
                 g.name,
@@ -105,7 +105,7 @@ def csv_table(
             [str(THEME_LABELS[THEME_OF[b.key]]), b.label, b.key, b.count] for b in bars
         ]
     if table == "counsellors":
-        rows = dashboard.by_counsellor(referrals, catalog, drill)
+        rows = dashboard.by_counsellor(dashboard.facts(referrals), catalog, drill)
         return [
             _("Counsellor"),
             _("Referrals"),

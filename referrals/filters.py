@@ -15,7 +15,7 @@ from django_countries import countries
 
 from accounts.models import User
 from accounts.roles import Role
-from catalog.models import Availability, Group
+from catalog.models import Group
 from referrals.followup import REASON_CHOICES, THEME_LABELS, THEME_OF
 from referrals.models import FollowUpReason, Referral
 
@@ -63,8 +63,7 @@ def group_choices() -> list[tuple[str, str]]:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    codes = set(Availability.objects.values_list("country", flat=True).distinct())
-    return sorted(((str(c), countries.name(c)) for c in codes), key=lambda pair: pair[1])
+    return [(str(code), str(name)) for code, name in countries]
 
 
 class MonthInput(forms.DateInput):

@@ -191,9 +191,9 @@ def contradiction(follow_ups: Iterable[Recorded]) -> str | Promise | None:
             "The first-meeting follow-up says the patient did not attend, so there can be "
             "no later follow-up. Correct the first-meeting follow-up first."
         )
-    if later == [Outcome.DISENGAGED, Outcome.ENGAGED]:
+    if later[0] == Outcome.DISENGAGED and later[1]:
         return _(
-            "The patient disengaged by one month, so they cannot be still engaged at three "
-            "months. Correct the one-month follow-up first, or save a new referral."
+            "The patient disengaged by one month, so there is no three-month follow-up. "
+            "Correct the one-month follow-up first, or save a new referral."
         )
     return None

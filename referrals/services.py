@@ -11,7 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from referrals.followup import REASON_LABELS, Outcome, Recorded, contradiction, due_on, status
+from referrals.followup import (
+    OUTCOMES,
+    REASON_LABELS,
+    Outcome,
+    Recorded,
+    contradiction,
+    due_on,
+    status,
+)
 from referrals.matching import TWELVE_STEP, Menu
 from referrals.models import FollowUp, FollowUpReason, Referral
 from referrals.record import menu_record
@@ -145,9 +153,17 @@ def record_follow_up(
     follow_up.outcome = outcome
     follow_up.first_meeting_on = first_meeting_on
     follow_up.recorded_by = recorded_by
-    follow_up.full_clean(exclude=["referral"])
-    _check_reasons(outcome, reasons)
+    if outcome not in OUTCOMES.get(checkpoint, ()):
+        raise ValidationError(
+            {
+                "outcome": _("At this checkpoint the outcome is one of: %(allowed)s.")
+                % {"allowed": ", ".join(OUTCOMES.get(checkpoint, ()))}
+            },
+            code="invalid",
+        )
     _check_first_meeting(referral, outcome, first_meeting_on)
+    _check_reasons(outcome, reasons)
+    follow_up.full_clean(exclude=["referral"])
 
     recorded = [
         Recorded(c, o)

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group as RoleGroup
 
 from accounts.models import Organisation, User
 from catalog.models import Availability, Group, Source, Trait, TraitValue
+from referrals.models import Referral
 
 PASSWORD = "a-long-test-password"
 
@@ -83,3 +84,40 @@ class AvailabilityFactory(factory.django.DjangoModelFactory):
     languages = "nb"
     source = factory.SubFactory(SourceFactory)
     verified_on = dt.date(2026, 11, 1)
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A saved referral with a stand-in menu; dashboards read only its columns."""
+
+    class Meta:
+        model = Referral
+
+    organisation = factory.LazyAttribute(lambda o: o.counsellor.organisation)
+    counsellor = factory.SubFactory(UserFactory)
+    reference = factory.Sequence(lambda n: f"P-{n:04d}")
+    profile = factory.LazyAttribute(lambda o: {"reference": o.reference, "country": o.country})
+    menu = factory.LazyAttribute(
+        lambda o: {
+            "reference": o.reference,
+            "options": [
+                {
+                    "group": slug,
+                    "name": slug.upper(),
+                    "kind": "twelve_step" if slug in ("na", "aa") else "secular",
+                    "rank": rank,
+                    "score": 1.0 - rank / 10,
+                    "note": None,
+                    "parts": [],
+                    "evidence": [],
+                }
+                for rank, slug in enumerate(
+                    dict.fromkeys([o.first_ranked, "na", "aa", "smart-recovery"]), start=1
+                )
+            ],
+            "complementary": [],
+            "excluded": [],
+        }
+    )
+    country = "NO"
+    first_ranked = "na"
+    offered_non_twelve_step = True
