@@ -59,16 +59,14 @@ def bo(organisation):
 
 
 def _referral(counsellor, reference, first, chosen="", offered=True, days_ago=3):
-    referral = ReferralFactory(
+    pk = ReferralFactory.create(
         counsellor=counsellor,
         reference=reference,
         first_ranked=first,
         offered_non_twelve_step=offered,
-    )
-    Referral.objects.filter(pk=referral.pk).update(
-        created_at=timezone.now() - dt.timedelta(days=days_ago)
-    )
-    referral.refresh_from_db()
+    ).pk
+    Referral.objects.filter(pk=pk).update(created_at=timezone.now() - dt.timedelta(days=days_ago))
+    referral = Referral.objects.get(pk=pk)
     if chosen:
         referral = record_choice(referral=referral, group=chosen)
     return referral
@@ -151,15 +149,15 @@ def test_shares_by_first_ranked_and_chosen_group(supervisor_client, case):
 
 def test_outcomes_per_group(supervisor_client, case):
     outcomes = {g.slug: vars(g.outcomes) for g in _dashboard(supervisor_client).chosen}
-    assert outcomes["na"] == dict(
-        chosen=3,
-        awaiting=0,
-        attended=3,
-        not_attended=0,
-        engaged_one_month=2,
-        engaged_three_months=1,
-        disengaged=2,
-    )
+    assert outcomes["na"] == {
+        "chosen": 3,
+        "awaiting": 0,
+        "attended": 3,
+        "not_attended": 0,
+        "engaged_one_month": 2,
+        "engaged_three_months": 1,
+        "disengaged": 2,
+    }
     assert outcomes["smart-recovery"]["not_attended"] == 1
     assert outcomes["aa"]["awaiting"] == 1
 

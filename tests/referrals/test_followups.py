@@ -26,25 +26,30 @@ FIRST, ONE, THREE = Checkpoint.FIRST_MEETING, Checkpoint.ONE_MONTH, Checkpoint.T
 @pytest.mark.parametrize(
     ("recorded", "expected"),
     [
-        ([], dict(attended=None, next_checkpoint=FIRST)),
-        ([(FIRST, Outcome.NOT_ATTENDED)], dict(attended=False, next_checkpoint=None)),
-        ([(FIRST, Outcome.ATTENDED)], dict(attended=True, next_checkpoint=ONE)),
+        ([], {"attended": None, "next_checkpoint": FIRST}),
+        ([(FIRST, Outcome.NOT_ATTENDED)], {"attended": False, "next_checkpoint": None}),
+        ([(FIRST, Outcome.ATTENDED)], {"attended": True, "next_checkpoint": ONE}),
         (
             [(FIRST, Outcome.ATTENDED), (ONE, Outcome.ENGAGED)],
-            dict(attended=True, engaged_one_month=True, next_checkpoint=THREE),
+            {"attended": True, "engaged_one_month": True, "next_checkpoint": THREE},
         ),
         (
             [(FIRST, Outcome.ATTENDED), (ONE, Outcome.DISENGAGED)],
-            dict(engaged_one_month=False, engaged_three_months=False, disengaged=True),
+            {"engaged_one_month": False, "engaged_three_months": False, "disengaged": True},
         ),
         (
             [(ONE, Outcome.ENGAGED), (THREE, Outcome.DISENGAGED)],
-            dict(attended=True, engaged_one_month=True, disengaged=True, next_checkpoint=None),
+            {
+                "attended": True,
+                "engaged_one_month": True,
+                "disengaged": True,
+                "next_checkpoint": None,
+            },
         ),
         # A later checkpoint speaks for the earlier ones.
         (
             [(THREE, Outcome.ENGAGED)],
-            dict(attended=True, engaged_one_month=True, engaged_three_months=True),
+            {"attended": True, "engaged_one_month": True, "engaged_three_months": True},
         ),
     ],
 )
@@ -174,11 +179,9 @@ def test_the_choice_stays_once_followed_up(referral, counsellor):
 
 
 def _due(counsellor, days_ago: int, reference: str) -> Referral:
-    referral = ReferralFactory(counsellor=counsellor, reference=reference)
-    Referral.objects.filter(pk=referral.pk).update(
-        created_at=timezone.now() - dt.timedelta(days=days_ago)
-    )
-    referral.refresh_from_db()
+    pk = ReferralFactory.create(counsellor=counsellor, reference=reference).pk
+    Referral.objects.filter(pk=pk).update(created_at=timezone.now() - dt.timedelta(days=days_ago))
+    referral = Referral.objects.get(pk=pk)
     return record_choice(referral=referral, group="na")
 
 
