@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,7 +24,8 @@ django.setup()
 from django.contrib.auth.models import Group as RoleGroup  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from timing import measure  # noqa: E402
 
 GROUPS = 100
 RUNS = 50
@@ -66,19 +65,6 @@ def build_catalog() -> None:
     user.groups.add(RoleGroup.objects.get(name=Role.COUNSELLOR))
 
 
-def measure(client: Client, path: str) -> tuple[float, float, int]:
-    timings = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        response = client.get(path)
-        timings.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(path)
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], len(queries)
-
-
 def main() -> None:
     from accounts.models import User
 
@@ -97,7 +83,7 @@ def main() -> None:
         print(f"catalog pages, {GROUPS} groups, {connection.vendor}, {RUNS} runs each")
         print(f"{'page':<72} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
         for path in pages:
-            p50, p95, queries = measure(client, path)
+            p50, p95, queries = measure(client, path, RUNS)
             print(f"{path:<72} {p50:8.1f} {p95:8.1f} {queries:8d}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

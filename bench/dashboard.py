@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from timing import measure  # noqa: E402
 
 SEED_REFERRALS = 5000
 
@@ -95,20 +95,6 @@ def build(total: int, organisations: int = 1) -> None:
     connection.set_autocommit(True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-
-
-def measure(client: Client, path: str, runs: int) -> tuple[float, float, int]:
-    client.get(path)  # warm
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        response = client.get(path)
-        timings.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(path)
-    timings.sort()
-    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)], len(queries)
 
 
 def main() -> None:
