@@ -53,7 +53,9 @@ def record_choice(*, referral: Referral, group: str) -> Referral:
     Once a follow-up is recorded, the choice is what was followed up and stays.
     """
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    if referral.follow_ups.exists() and group != referral.chosen_group:
+    if referral.follow_ups.exists():
+        if group == referral.chosen_group:
+            return referral
         raise ValidationError(
             _(
                 "Follow-ups are recorded for the chosen group, so the choice can no longer "

@@ -131,6 +131,7 @@ def test_the_summary_adds_up(supervisor_client, case):
     page = supervisor_client.get("/referrals/dashboard/").content.decode()
     assert re.search(r'data-kpi="offered">\s*83 %', page)
     assert re.search(r'data-kpi="hhi">\s*4400', page)
+    assert "/referrals/follow-ups/" not in page  # supervisors do not record follow-ups
 
 
 def test_shares_by_first_ranked_and_chosen_group(supervisor_client, case):

@@ -171,8 +171,11 @@ def test_the_choice_stays_once_followed_up(referral, counsellor):
     _record(referral, counsellor, FIRST, Outcome.NOT_ATTENDED)
     with pytest.raises(ValidationError, match="new referral"):
         record_choice(referral=referral, group="aa")
+    # Choosing the same group again changes nothing, the outcome included.
+    record_choice(referral=referral, group="na")
     referral.refresh_from_db()
     assert referral.chosen_group == "na"
+    assert referral.attended is False and referral.closed_on is not None
 
 
 # Pages
