@@ -34,7 +34,7 @@ OUTCOME_COUNTS = {
     "n_engaged_three_months": Count("pk", filter=Q(engaged_three_months=True)),
     "n_disengaged": Count("pk", filter=Q(disengaged=True)),
 }
-OUTCOMES = tuple(name.removeprefix("n_") for name in OUTCOME_COUNTS)
+OUTCOME_NAMES = tuple(name.removeprefix("n_") for name in OUTCOME_COUNTS)
 
 
 def share(part: int, whole: int) -> float | None:
@@ -92,11 +92,11 @@ class Outcomes:
 
     def add(self, row: dict[str, Any]) -> None:
         """Add a row of OUTCOME_COUNTS."""
-        for name in OUTCOMES:
+        for name in OUTCOME_NAMES:
             setattr(self, name, getattr(self, name) + row[f"n_{name}"])
 
     def __iadd__(self, other: Outcomes) -> Outcomes:
-        for name in OUTCOMES:
+        for name in OUTCOME_NAMES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
@@ -244,7 +244,7 @@ def by_chosen(rows: list[dict[str, Any]], catalog: Catalog, drill: Drill) -> lis
             counts,
             {
                 name: drill(group=slug, **({"outcome": name} if name != "chosen" else {}))
-                for name in OUTCOMES
+                for name in OUTCOME_NAMES
             },
         )
         for slug, counts in ordered

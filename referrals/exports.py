@@ -45,7 +45,7 @@ def write_csv(out: Writable, headers: Sequence[str], rows: Iterable[Row]) -> Non
     writer.writerows([_cell(value) for value in row] for row in rows)
 
 
-OUTCOME_HEADERS = dashboard.OUTCOMES
+OUTCOME_HEADERS = dashboard.OUTCOME_NAMES
 
 
 def _outcome_headers() -> list[str]:

@@ -203,7 +203,9 @@ class ChooseForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    """One checkpoint's follow-up. The service checks it again against the others."""
+    """One checkpoint's follow-up. Its rules (a date when attended, reasons when
+    disengaged, no contradictions) live in referrals.services.record_follow_up, whose
+    errors the view puts on these fields."""
 
     outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
     first_meeting_on = forms.DateField(
@@ -235,18 +237,3 @@ class FollowUpForm(forms.Form):
             self.fields["reasons"].choices = [  # type: ignore[attr-defined]
                 (theme.label, list(theme.codes)) for theme in REASON_THEMES
             ]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        outcome = data.get("outcome")
-        if outcome == Outcome.ATTENDED and not data.get("first_meeting_on"):
-            self.add_error("first_meeting_on", _("Give the date of the first meeting."))
-        if outcome == Outcome.NOT_ATTENDED and data.get("first_meeting_on"):
-            self.add_error("first_meeting_on", _("Give a date only when the patient attended."))
-        if outcome == Outcome.DISENGAGED and not data.get("reasons"):
-            self.add_error(
-                "reasons", _("Give at least one reason for disengaging, or choose Other.")
-            )
-        if outcome == Outcome.ENGAGED and data.get("reasons"):
-            self.add_error("reasons", _("Reasons are recorded only when the patient disengaged."))
-        return data
