@@ -10,7 +10,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.middleware import start_session_clock
         from accounts.roles import sync_role_groups
+
+        # Every way of logging in (the log-in page, its second step, the test client)
+        # starts the session's idle and absolute clocks.
+        user_logged_in.connect(start_session_clock, dispatch_uid="session_clock")
 
         # Permissions exist only after every app has migrated, so the role groups are
         # brought up to date then, on every migrate (the sync is idempotent).

@@ -6,6 +6,7 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
@@ -19,6 +20,14 @@ class Organisation(models.Model):
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code, e.g. NO.")
     )
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication"),
+        default=False,
+        help_text=_(
+            "Everyone in the organisation must set up an authenticator app before using "
+            "Recovery Menu."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -29,12 +38,21 @@ class Organisation(models.Model):
         return self.name
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(32)
+
+
 class User(AbstractUser):
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
         related_name="users",
         verbose_name=_("organisation"),
+    )
+
+    # Part of every session's signature: a new value ends all the user's sessions.
+    session_token = models.CharField(
+        _("session token"), max_length=64, default=new_session_token, editable=False
     )
 
     REQUIRED_FIELDS = ["email", "organisation"]
@@ -59,6 +77,21 @@ class User(AbstractUser):
 
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django signs sessions with the password hash, so that a new password ends them;
+        # the session token adds "log out everywhere" without a new password.
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            self.password + self.session_token,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def end_all_sessions(self) -> None:
+        """Invalidate every session of this user, on every device."""
+        self.session_token = new_session_token()
+        self.save(update_fields=["session_token"])
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):

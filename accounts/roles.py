@@ -58,8 +58,16 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "referrals.view_referral",
         "referrals.view_followup",
         "referrals.view_dashboard",
+        # Requests of a data subject: export or erase all held under a reference.
+        "referrals.manage_subject_data",
+        # The organisation's access log (audit.AuditEntry.objects.visible_to).
+        "audit.view_auditentry",
     ),
-    Role.CATALOG_ADMIN: _perms(("view", "add", "change", "delete")),
+    Role.CATALOG_ADMIN: (
+        *_perms(("view", "add", "change", "delete")),
+        # The catalog's and the studies' log.
+        "audit.view_auditentry",
+    ),
 }
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from audit import log
 from catalog.forms import formfield
 from catalog.languages import join_languages, split_languages
 from catalog.models import Availability, Group, Source, Trait, TraitValue
@@ -694,6 +695,7 @@ def _save(
 
 
 @transaction.atomic
+@log.batch()
 def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportSummary:
     """Write a validated document.
 

@@ -14,8 +14,10 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("studies/", include("studies.urls")),
     path("referrals/", include("referrals.urls")),
+    path("audit/", include("audit.urls")),
     path("api/v1/", api.urls),
     # Choosing a language is open before logging in too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("admin/login/", account_views.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -237,3 +237,22 @@ class FollowUpForm(forms.Form):
             self.fields["reasons"].choices = [  # type: ignore[attr-defined]
                 (theme.label, list(theme.codes)) for theme in REASON_THEMES
             ]
+
+
+class SubjectForm(forms.Form):
+    """A request about everything held under one reference: look it up, export it or
+    erase it (erasing asks for the reference a second time)."""
+
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=40,
+        help_text=_("Exactly as saved, e.g. P-0042."),
+    )
+    confirm = forms.CharField(
+        label=_("Type the reference again to erase"),
+        max_length=40,
+        required=False,
+    )
+
+    def clean_reference(self) -> str:
+        return str(self.cleaned_data["reference"]).strip()

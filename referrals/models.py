@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from referrals.followup import REASON_CHOICES, Checkpoint, Outcome
+from referrals.pseudonym import validate_reference
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
@@ -47,6 +48,7 @@ class Referral(models.Model):
         _("reference"),
         max_length=40,
         help_text=_("A pseudonymous reference such as P-0042; never a name."),
+        validators=[validate_reference],
     )
     language = models.CharField(
         _("handout language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
@@ -77,6 +79,9 @@ class Referral(models.Model):
         blank=True,
         help_text=_("The day the last follow-up settled the outcome."),
     )
+    # Set when the retention period ran out: the reference, the profile and the menu's
+    # reasons are gone; what the dashboard counts (groups, outcomes, dates) stays.
+    anonymised_on = models.DateField(_("anonymised"), null=True, blank=True)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -84,7 +89,13 @@ class Referral(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
-        permissions = [("view_dashboard", _("Can view the dashboard of referral patterns"))]
+        permissions = [
+            ("view_dashboard", _("Can view the dashboard of referral patterns")),
+            (
+                "manage_subject_data",
+                _("Can export and erase everything held under a reference"),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(language__in=["en", "nb", "nl"]),
@@ -102,6 +113,12 @@ class Referral(models.Model):
                 fields=["organisation", "created_at"],
                 condition=Q(disengaged=True),
                 name="referral_org_disengaged",
+            ),
+            # Retention: the closed referrals not yet anonymised.
+            models.Index(
+                fields=["closed_on"],
+                condition=Q(anonymised_on__isnull=True),
+                name="referral_retention",
             ),
             # The follow-ups due for each counsellor.
             models.Index(

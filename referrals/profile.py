@@ -11,6 +11,7 @@ from django_countries import countries
 from pydantic import ValidationError
 
 from referrals.matching import COMPLEMENTARY, CatalogSnapshot, PreviousGroup, Profile
+from referrals.pseudonym import reference_problem
 from referrals.schemas import PreviousGroupIn, ProfileIn
 
 
@@ -40,7 +41,8 @@ def _message(error: Any) -> str:
     if kind == "missing":
         return _("this field is required.")
     if kind == "string_pattern_mismatch" and error["loc"][-1] == "reference":
-        return _(
+        # Say what it looks like (an e-mail address, a phone number) when we can tell.
+        return reference_problem(str(error["input"])) or _(
             "a pseudonymous reference of letters, digits, '-', '_', '.' or '/' (at most 40), "
             "e.g. P-0042; never a name."
         )
@@ -60,6 +62,9 @@ def parse_profile(data: str | bytes | dict[str, Any]) -> Profile:
         raise ProfileError(
             [(_field(item["loc"]), _message(item)) for item in error.errors()]
         ) from error
+    problem = reference_problem(checked.reference)
+    if problem:
+        raise ProfileError([("reference", problem)])
     return Profile(
         reference=checked.reference,
         gender=checked.gender,

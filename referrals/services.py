@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit import log
+from audit.models import AuditEntry
 from referrals.followup import (
     OUTCOMES,
     REASON_LABELS,
@@ -43,6 +45,7 @@ def save_referral(
     )
     referral.full_clean()
     referral.save()
+    log.referral_event(AuditEntry.Action.CREATE, referral, user=counsellor)
     return referral
 
 
@@ -65,8 +68,11 @@ def record_choice(*, referral: Referral, group: str) -> Referral:
         )
     referral.chosen_group = group
     apply_status(referral, [])
-    referral.full_clean()
+    # The reference was checked when the referral was saved; one saved before today's
+    # rules on pseudonyms must still take the patient's choice.
+    referral.full_clean(exclude=["reference"])
     referral.save()
+    log.referral_event(AuditEntry.Action.CHANGE, referral, summary=f"chosen group: {group}")
     return referral
 
 
@@ -185,4 +191,99 @@ def record_follow_up(
     )
     apply_status(referral, recorded)
     referral.save()
+    summary = f"follow-up {checkpoint}: {outcome}"
+    if reasons:
+        summary += f" ({', '.join(reasons)})"
+    log.referral_event(AuditEntry.Action.CHANGE, referral, summary=summary, user=recorded_by)
     return follow_up
+
+
+def _anonymised_menu(menu: dict[str, Any]) -> dict[str, Any]:
+    """The menu without its reference and without the reasons, which speak of the
+    patient's answers: which groups were offered in which order is what stays."""
+    keep = ("group", "name", "kind", "rank", "score")
+    return {
+        "reference": "",
+        "options": [{key: o.get(key) for key in keep} for o in menu.get("options", [])],
+        "complementary": [],
+        "excluded": [],
+    }
+
+
+def retention_cutoff(today: datetime.date | None = None) -> datetime.date:
+    from django.conf import settings
+
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=settings.REFERRAL_RETENTION_DAYS)
+
+
+def expired_referrals(cutoff: datetime.date) -> Any:
+    """Referrals past retention, not yet anonymised: closed before the cut-off, or saved
+    before it and never acted on (no choice recorded)."""
+    from django.db.models import Q
+
+    from referrals.filters import start_of_day
+
+    return Referral.objects.filter(anonymised_on__isnull=True).filter(
+        Q(closed_on__lt=cutoff) | Q(chosen_group="", created_at__lt=start_of_day(cutoff))
+    )
+
+
+def anonymise_expired(*, today: datetime.date | None = None, batch_size: int = 500) -> int:
+    """Anonymise every referral past retention, a batch per transaction; returns how many.
+
+    Idempotent and safe to schedule: an anonymised referral is never selected again, and
+    rows another process holds are skipped (PostgreSQL) and taken on the next run.
+    """
+    today = today or timezone.localdate()
+    cutoff = retention_cutoff(today)
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                expired_referrals(cutoff)
+                .select_for_update(skip_locked=True)
+                .only("id", "organisation_id", "menu")
+                .order_by("id")[:batch_size]
+            )
+            if not rows:
+                return done
+            with log.batch():
+                for referral in rows:
+                    Referral.objects.filter(pk=referral.pk).update(
+                        reference="",
+                        profile={},
+                        menu=_anonymised_menu(referral.menu),
+                        anonymised_on=today,
+                    )
+                    # No reference in this entry: it is what has just been removed.
+                    log.record(
+                        area=AuditEntry.Area.REFERRALS,
+                        action=AuditEntry.Action.ANONYMISE,
+                        organisation_id=referral.organisation_id,
+                        object_type="referral",
+                        object_id=referral.pk,
+                        summary=f"retention ended {cutoff.isoformat()}",
+                    )
+            done += len(rows)
+
+
+@transaction.atomic
+def erase_reference(*, user: User, reference: str) -> int:
+    """Erase every referral held under a reference in the user's organisation, with its
+    follow-ups; the erasure itself is recorded. Returns how many referrals went."""
+    referrals = Referral.objects.filter(organisation_id=user.organisation_id, reference=reference)
+    ids = list(referrals.values_list("id", flat=True))
+    if ids:
+        # Follow-ups and their reasons go with their referral (on_delete=CASCADE).
+        Referral.objects.filter(pk__in=ids).delete()
+    log.record(
+        area=AuditEntry.Area.REFERRALS,
+        action=AuditEntry.Action.ERASE,
+        user=user,
+        organisation_id=user.organisation_id,
+        object_type="reference",
+        reference=reference,
+        summary=f"{len(ids)} referral(s): {', '.join(map(str, ids))}",
+    )
+    return len(ids)

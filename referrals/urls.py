@@ -19,5 +19,6 @@ urlpatterns = [
     ),
     path("follow-ups/", views.follow_ups_due, name="follow-ups-due"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("subject/", views.subject, name="subject"),
     path("dashboard/<slug:table>.csv", views.dashboard_csv, name="dashboard-csv"),
 ]

@@ -9,33 +9,47 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import Role
+from audit import log
+from audit.models import AuditEntry
 from catalog.models import Group
 from referrals.dashboard import Catalog, Drill
 from referrals.dashboard import build as build_dashboard
 from referrals.exports import TABLES, csv_table, write_csv
 from referrals.filters import DEFAULT_PERIOD, PERIOD_MONTHS, ReferralFilter, months_back
 from referrals.followup import Checkpoint, due_on
-from referrals.forms import ChooseForm, FollowUpForm, IntakeForm
+from referrals.forms import ChooseForm, FollowUpForm, IntakeForm, SubjectForm
 from referrals.handout import handout_context
 from referrals.matching import COMPLEMENTARY, Menu, match
 from referrals.models import Referral
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.record import menu_record
-from referrals.services import record_choice, record_follow_up, save_referral
+from referrals.services import erase_reference, record_choice, record_follow_up, save_referral
 from referrals.snapshot import current_snapshot
+from referrals.subject import export_document, held_under
 
 can_refer = permission_required("referrals.add_referral", raise_exception=True)
 can_view = permission_required("referrals.view_referral", raise_exception=True)
 
-PREVIEW_REFERENCE = "preview"
+# Stands in for the reference while the menu re-ranks: never saved, and the menu
+# partial does not show it. It must pass the rules of referrals.pseudonym.
+PREVIEW_REFERENCE = "P-0000"
 
 
 def _menu_for(
@@ -57,6 +71,7 @@ def _menu_for(
     return match(profile, snapshot), data
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 @can_refer
 def intake(request: HttpRequest) -> HttpResponse:
@@ -105,6 +120,7 @@ def _catalog() -> Catalog:
     )
 
 
+@never_cache
 @require_GET
 @can_view
 def referral_list(request: HttpRequest) -> HttpResponse:
@@ -114,6 +130,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     referrals = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     referrals = referrals.select_related("counsellor").defer("profile", "menu")
     page = Paginator(referrals, 25).get_page(request.GET.get("page"))
+    log.listing_event(request, "referral list")
     drill_downs = [
         (filterset.form[name].label, _shown_value(filterset, name))
         for name in ReferralFilter.DRILL_DOWNS + ReferralFilter.DASHBOARD
@@ -156,10 +173,12 @@ def _get_referral(request: HttpRequest, pk: int) -> Referral:
     return get_object_or_404(Referral.objects.visible_to(request.user), pk=pk)
 
 
+@never_cache
 @require_GET
 @can_view
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = _get_referral(request, pk)
+    log.referral_event(AuditEntry.Action.VIEW, referral, request=request)
     recorded = {
         f.checkpoint: f
         for f in referral.follow_ups.select_related("recorded_by").prefetch_related("reasons")
@@ -185,6 +204,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "referrals/referral_detail.html", context)
 
 
+@never_cache
 @require_POST
 @can_refer
 def referral_choose(request: HttpRequest, pk: int) -> HttpResponse:
@@ -202,6 +222,7 @@ def referral_choose(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(referral)
 
 
+@never_cache
 @require_GET
 @can_view
 def referral_handout(request: HttpRequest, pk: int) -> HttpResponse:
@@ -209,6 +230,9 @@ def referral_handout(request: HttpRequest, pk: int) -> HttpResponse:
     language = request.GET.get("language", referral.language)
     if language not in Referral.Language.values:
         language = referral.language
+    log.referral_event(
+        AuditEntry.Action.VIEW, referral, summary=f"handout ({language})", request=request
+    )
     slugs = [option["group"] for option in referral.options]
     groups = {
         group.slug: group
@@ -219,6 +243,7 @@ def referral_handout(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "referrals/handout.html", context)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 @permission_required("referrals.add_followup", raise_exception=True)
 def follow_up(request: HttpRequest, pk: int, checkpoint: str) -> HttpResponse:
@@ -238,6 +263,9 @@ def follow_up(request: HttpRequest, pk: int, checkpoint: str) -> HttpResponse:
             "reasons": list(existing.reasons.values_list("code", flat=True)),
         }
     form = FollowUpForm(request.POST or None, initial=initial, checkpoint=checkpoint)
+    if request.method == "GET":
+        summary = f"follow-up form: {checkpoint}"
+        log.referral_event(AuditEntry.Action.VIEW, referral, summary=summary, request=request)
     if request.method == "POST" and form.is_valid():
         try:
             record_follow_up(
@@ -273,6 +301,7 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, text)
 
 
+@never_cache
 @require_GET
 @permission_required("referrals.add_followup", raise_exception=True)
 def follow_ups_due(request: HttpRequest) -> HttpResponse:
@@ -285,6 +314,7 @@ def follow_ups_due(request: HttpRequest) -> HttpResponse:
         .order_by("follow_up_due_on", "id")
     )
     page = Paginator(referrals, 50).get_page(request.GET.get("page"))
+    log.listing_event(request, "follow-ups due")
     context = {"page": page, "today": today, "catalog": _catalog()}
     return render(request, "referrals/follow_ups_due.html", context)
 
@@ -323,6 +353,7 @@ def _since(filterset: ReferralFilter) -> datetime.date | None:
     return months_back(timezone.localdate(), months) if months else None
 
 
+@never_cache
 @require_GET
 @can_view_dashboard
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -339,6 +370,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             since=_since(filterset),
             per_counsellor=supervisor,
         )
+    log.listing_event(request, "dashboard")
     context = {
         "filter": filterset,
         "dashboard": data,
@@ -350,6 +382,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/dashboard.html", context)
 
 
+@never_cache
 @require_GET
 @can_view_dashboard
 def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
@@ -372,8 +405,68 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
         drill=_drill(filterset),
         since=_since(filterset),
     )
+    log.listing_event(request, f"dashboard {table}.csv", action=AuditEntry.Action.EXPORT)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"referrals-{table}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     write_csv(response, headers, rows)
+    return response
+
+
+can_manage_subjects = permission_required("referrals.manage_subject_data", raise_exception=True)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@can_manage_subjects
+def subject(request: HttpRequest) -> HttpResponse:
+    """A data subject's request: everything held under one reference, exported as JSON
+    or erased. The reference travels in the POST body, never in an address."""
+    form = SubjectForm(request.POST or None)
+    context: dict[str, Any] = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        reference = form.cleaned_data["reference"]
+        organisation_id = request.user.organisation_id  # type: ignore[union-attr]
+        action = request.POST.get("action")
+        if action == "export":
+            return _subject_export(request, organisation_id, reference)
+        if action == "erase":
+            if form.cleaned_data["confirm"] != reference:
+                form.add_error("confirm", _("Type the same reference again to confirm."))
+            else:
+                count = erase_reference(user=request.user, reference=reference)  # type: ignore[arg-type]
+                messages.success(
+                    request,
+                    _("Erased %(count)s referral(s) held under %(reference)s.")
+                    % {"count": count, "reference": reference},
+                )
+                return redirect("referrals:subject")
+        context["reference"] = reference
+        context["held"] = held_under(organisation_id, reference).count()
+        log.record(
+            area=AuditEntry.Area.REFERRALS,
+            action=AuditEntry.Action.VIEW,
+            organisation_id=organisation_id,
+            object_type="reference",
+            reference=reference,
+            summary="looked up what is held",
+            request=request,
+        )
+    return render(request, "referrals/subject.html", context)
+
+
+def _subject_export(request: HttpRequest, organisation_id: int, reference: str) -> HttpResponse:
+    document = export_document(organisation_id, reference)
+    log.record(
+        area=AuditEntry.Area.REFERRALS,
+        action=AuditEntry.Action.EXPORT,
+        organisation_id=organisation_id,
+        object_type="reference",
+        reference=reference,
+        summary=f"everything held: {len(document['referrals'])} referral(s)",
+        request=request,
+    )
+    response = JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    filename = f"recovery-menu-{slugify(reference)}-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

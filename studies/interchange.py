@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from audit import log
 from catalog.models import Trait
 from studies.models import (
     Finding,
@@ -509,6 +510,7 @@ def _write(plan: _Plan, study: Study, reason: str) -> None:
 
 
 @transaction.atomic
+@log.batch()
 def apply(payload: dict[str, Any], *, reason: str, overwrite: bool = True) -> ImportSummary:
     """Write checked studies.
 

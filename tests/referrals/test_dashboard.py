@@ -298,7 +298,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(supervisor_client, organis
 
 
 def test_a_counsellor_sees_a_personal_summary_only(counsellor_client, counsellor, case, bo):
-    _referral(counsellor, "P-MINE", "na", "aa")
+    _referral(counsellor, "P-MINE-1", "na", "aa")
     board = _dashboard(counsellor_client)
     assert board.referrals == 1
     assert board.counsellors is None

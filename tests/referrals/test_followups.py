@@ -195,16 +195,16 @@ def test_each_counsellor_sees_their_own_follow_ups_due(
     from accounts.roles import Role
     from tests.factories import UserFactory
 
-    _due(counsellor, 20, "P-OVERDUE")
-    _due(counsellor, 10, "P-SOON")
-    _due(counsellor, 1, "P-LATER")
+    _due(counsellor, 20, "P-OVERDUE-1")
+    _due(counsellor, 10, "P-SOON-1")
+    _due(counsellor, 1, "P-LATER-1")
     colleague = UserFactory(organisation=organisation, roles=[Role.COUNSELLOR])
-    _due(colleague, 20, "P-COLLEAGUE")
+    _due(colleague, 20, "P-COLLEAGUE-1")
     with max_queries(10) as few:
         page = counsellor_client.get("/referrals/follow-ups/").content.decode()
-    assert "P-OVERDUE" in page and "overdue" in page
-    assert "P-SOON" in page
-    assert "P-LATER" not in page and "P-COLLEAGUE" not in page
+    assert "P-OVERDUE-1" in page and "overdue" in page
+    assert "P-SOON-1" in page
+    assert "P-LATER-1" not in page and "P-COLLEAGUE-1" not in page
     for number in range(10):
         _due(counsellor, 30, f"P-MORE-{number}")
     with max_queries(few.number):
@@ -215,7 +215,7 @@ def test_each_counsellor_sees_their_own_follow_ups_due(
 
 @pytest.mark.django_db
 def test_a_counsellor_records_a_follow_up_through_the_form(counsellor, counsellor_client):
-    referral = _due(counsellor, 20, "P-FORM")
+    referral = _due(counsellor, 20, "P-FORM-1")
     url = f"/referrals/{referral.pk}/follow-up/first_meeting/"
     page = counsellor_client.get(url).content.decode()
     assert "Attended a first meeting" in page and "Did not attend" in page
@@ -242,7 +242,7 @@ def test_a_counsellor_records_a_follow_up_through_the_form(counsellor, counsello
 
 @pytest.mark.django_db
 def test_a_contradiction_on_the_form_is_shown_not_saved(counsellor, counsellor_client):
-    referral = _due(counsellor, 40, "P-CONTRA")
+    referral = _due(counsellor, 40, "P-CONTRA-1")
     counsellor_client.post(
         f"/referrals/{referral.pk}/follow-up/first_meeting/", {"outcome": "not_attended"}
     )
@@ -258,7 +258,7 @@ def test_a_contradiction_on_the_form_is_shown_not_saved(counsellor, counsellor_c
 def test_only_the_referral_s_counsellor_records_follow_ups(
     counsellor, supervisor_client, outsider_client, no_role_client
 ):
-    referral = _due(counsellor, 20, "P-GUARD")
+    referral = _due(counsellor, 20, "P-GUARD-1")
     url = f"/referrals/{referral.pk}/follow-up/first_meeting/"
     data = {"outcome": "not_attended"}
     assert supervisor_client.get(url).status_code == 403
