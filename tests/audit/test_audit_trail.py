@@ -26,7 +26,7 @@ def _entries(**lookup) -> list[AuditEntry]:
 
 @pytest.fixture
 def referral(counsellor):
-    return record_choice(referral=ReferralFactory(counsellor=counsellor), group="na")
+    return record_choice(referral=ReferralFactory.create(counsellor=counsellor), group="na")
 
 
 def test_saving_a_referral_records_who_when_what_and_from_where(
@@ -71,7 +71,7 @@ def test_a_refused_view_of_another_organisations_referral_records_nothing(
 def test_the_choice_and_each_follow_up_are_recorded_as_changes(
     counsellor, counsellor_client, reference_data
 ):
-    referral = ReferralFactory(counsellor=counsellor)
+    referral = ReferralFactory.create(counsellor=counsellor)
     counsellor_client.post(f"/referrals/{referral.pk}/choose/", {"group": "aa"})
     counsellor_client.post(
         f"/referrals/{referral.pk}/follow-up/first_meeting/", {"outcome": "not_attended"}
@@ -191,7 +191,7 @@ def test_postgresql_refuses_to_change_or_delete_an_entry_whatever_the_code_path(
 def test_a_supervisor_reviews_their_organisations_log_only(
     supervisor_client, referral, outsider, max_queries
 ):
-    other = ReferralFactory(counsellor=outsider, reference="P-9999")
+    other = ReferralFactory.create(counsellor=outsider, reference="P-9999")
     from audit import log
 
     log.referral_event(Action.VIEW, other, user=outsider)
@@ -239,7 +239,7 @@ def test_the_log_filters_by_reference_action_and_user(
 ):
     from audit import log
 
-    second = ReferralFactory(counsellor=counsellor, reference="P-7777")
+    second = ReferralFactory.create(counsellor=counsellor, reference="P-7777")
     log.referral_event(Action.VIEW, second, user=counsellor)
     log.referral_event(Action.EXPORT, referral, user=supervisor)
     page = supervisor_client.get("/audit/?reference=P-7777").content.decode()

@@ -21,7 +21,7 @@ TODAY = dt.date(2026, 11, 30)
 
 def _closed(counsellor, *, closed_on: dt.date, reference: str) -> Referral:
     referral = record_choice(
-        referral=ReferralFactory(
+        referral=ReferralFactory.create(
             counsellor=counsellor,
             reference=reference,
             profile={"reference": reference, "psychiatric_comorbidity": True},
@@ -50,7 +50,7 @@ def test_closed_referrals_past_retention_are_anonymised(counsellor, retention):
     )
     recent = _closed(counsellor, closed_on=TODAY - retention, reference="P-0002")
     open_ = record_choice(
-        referral=ReferralFactory(counsellor=counsellor, reference="P-0003"), group="aa"
+        referral=ReferralFactory.create(counsellor=counsellor, reference="P-0003"), group="aa"
     )
     assert anonymise_expired(today=TODAY) == 1
     old.refresh_from_db()
@@ -70,11 +70,11 @@ def test_closed_referrals_past_retention_are_anonymised(counsellor, retention):
 
 
 def test_a_referral_never_acted_on_is_anonymised_after_retention_from_saving(counsellor, retention):
-    stale = ReferralFactory(counsellor=counsellor, reference="P-0004")
+    stale = ReferralFactory.create(counsellor=counsellor, reference="P-0004")
     Referral.objects.filter(pk=stale.pk).update(
         created_at=timezone.now() - retention - dt.timedelta(days=2)
     )
-    fresh = ReferralFactory(counsellor=counsellor, reference="P-0005")
+    fresh = ReferralFactory.create(counsellor=counsellor, reference="P-0005")
     assert anonymise_expired(today=timezone.localdate()) == 1
     assert Referral.objects.get(pk=stale.pk).reference == ""
     assert Referral.objects.get(pk=fresh.pk).reference == "P-0005"
@@ -129,9 +129,9 @@ def test_a_supervisor_exports_everything_held_under_a_reference(
     supervisor_client, counsellor, outsider
 ):
     mine = _closed(counsellor, closed_on=TODAY, reference="P-0042")
-    second = ReferralFactory(counsellor=counsellor, reference="P-0042")
-    ReferralFactory(counsellor=outsider, reference="P-0042", profile={"secret": "elsewhere"})
-    ReferralFactory(counsellor=counsellor, reference="P-0043")
+    second = ReferralFactory.create(counsellor=counsellor, reference="P-0042")
+    ReferralFactory.create(counsellor=outsider, reference="P-0042", profile={"secret": "elsewhere"})
+    ReferralFactory.create(counsellor=counsellor, reference="P-0043")
     response = _subject(supervisor_client, "P-0042", "export")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -148,14 +148,14 @@ def test_a_supervisor_exports_everything_held_under_a_reference(
 
 
 def test_a_lookup_says_how_much_is_held(supervisor_client, counsellor):
-    ReferralFactory(counsellor=counsellor, reference="P-0042")
+    ReferralFactory.create(counsellor=counsellor, reference="P-0042")
     page = _subject(supervisor_client, "P-0042", "lookup").content.decode()
     assert "1 referral" in page and "Erase" in page
     assert "0 referrals" in _subject(supervisor_client, "P-0404", "lookup").content.decode()
 
 
 def test_erasure_needs_the_reference_typed_twice(supervisor_client, counsellor):
-    ReferralFactory(counsellor=counsellor, reference="P-0042")
+    ReferralFactory.create(counsellor=counsellor, reference="P-0042")
     response = _subject(supervisor_client, "P-0042", "erase", confirm="P-0043")
     assert "Type the same reference again" in response.content.decode()
     assert Referral.objects.filter(reference="P-0042").exists()
@@ -165,7 +165,7 @@ def test_erasure_removes_the_referrals_and_follow_ups_of_this_organisation_only(
     supervisor_client, counsellor, outsider
 ):
     mine = _closed(counsellor, closed_on=TODAY, reference="P-0042")
-    theirs = ReferralFactory(counsellor=outsider, reference="P-0042")
+    theirs = ReferralFactory.create(counsellor=outsider, reference="P-0042")
     response = _subject(supervisor_client, "P-0042", "erase", confirm="P-0042")
     assert response.status_code == 302
     assert not Referral.objects.filter(pk=mine.pk).exists()
@@ -177,7 +177,7 @@ def test_erasure_removes_the_referrals_and_follow_ups_of_this_organisation_only(
 
 
 def test_counsellors_cannot_export_or_erase(counsellor_client, counsellor):
-    ReferralFactory(counsellor=counsellor, reference="P-0042")
+    ReferralFactory.create(counsellor=counsellor, reference="P-0042")
     assert counsellor_client.get("/referrals/subject/").status_code == 403
     assert _subject(counsellor_client, "P-0042", "erase", confirm="P-0042").status_code == 403
     assert Referral.objects.filter(reference="P-0042").exists()

@@ -128,7 +128,7 @@ def test_pseudonymous_references_are_accepted(reference):
 
 
 def test_a_phone_number_s_message_suggests_a_letter_prefix():
-    assert "letter prefix such as P-" in reference_problem("91234567")
+    assert "letter prefix such as P-" in str(reference_problem("91234567"))
     assert reference_problem("P-91234567") is None
 
 
@@ -148,7 +148,7 @@ def test_an_impossible_date_is_not_a_fodselsnummer():
 )
 def test_a_belgian_number_without_a_full_birth_date_is_refused(first_nine):
     number = f"{first_nine}{97 - int(first_nine) % 97:02d}"
-    assert "rijksregisternummer" in reference_problem(f"B-{number}")
+    assert "rijksregisternummer" in str(reference_problem(f"B-{number}"))
 
 
 def test_the_check_is_cheap():
@@ -180,6 +180,7 @@ PREFIXES = st.sampled_from(["", "P-", "ref/", "NO-2026-"])
 def test_every_fodselsnummer_is_refused(born, individual, day_plus, month_plus, separator, prefix):
     number = fodselsnummer(born, individual, day_plus=day_plus, month_plus=month_plus)
     assume(number is not None)
+    assert number is not None
     assert reference_problem(f"{prefix}{number[:6]}{separator}{number[6:]}") is not None
 
 

@@ -4,6 +4,7 @@ of another organisation guessing identifiers. A new URL must be added here."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 from django.test import Client
@@ -59,7 +60,7 @@ def _of_one_referral(*allowed: str, status: int = OK) -> dict[str, object]:
 
 # URL name → (method, expected status per persona but anonymous). Anonymous visitors are
 # sent to log in (or get 401 from the API) unless ANONYMOUS says otherwise.
-MATRIX: dict[str, tuple[str, dict[str, object]]] = {
+MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "home": ("GET", EVERYONE),
     "accounts:login": ("GET", dict.fromkeys(PERSONAS[1:], 302)),
     "accounts:login-verify": ("GET", dict.fromkeys(PERSONAS[1:], LOGIN)),
@@ -165,7 +166,7 @@ def world(reference_data, organisation, other_organisation):
         ),
     }
     referral = record_choice(
-        referral=ReferralFactory(counsellor=people["counsellor"], reference="P-0042"),
+        referral=ReferralFactory.create(counsellor=people["counsellor"], reference="P-0042"),
         group="na",
     )
     group = Group.objects.get(slug="na")
