@@ -149,6 +149,8 @@ def test_a_user_can_turn_two_factor_off_unless_the_organisation_requires_it(
     counsellor.organisation.save()
     counsellor_client.post("/accounts/security/two-factor/off/")
     assert not TOTPDevice.objects.filter(user=counsellor).exists()
+    [entry] = AuditEntry.objects.filter(action="two_factor_off")
+    assert entry.user == counsellor
 
 
 def test_an_organisation_that_requires_two_factor_sends_users_to_set_it_up(

@@ -284,3 +284,19 @@ def test_nobody_else_sees_an_outsiders_log_ins(client, supervisor_client, outsid
     client.post("/accounts/login/", {"username": "outsider", "password": "wrong"})
     page = supervisor_client.get("/audit/?action=log_in_failed").content.decode()
     assert "outsider" not in page
+
+
+def test_a_quote_edit_is_recorded_in_the_studies_log(admin_client_, catalog_admin, reference_data):
+    from studies.models import Quote
+    from tests.studies.test_curation import _quote_data
+
+    quote = Quote.objects.filter(study__key="vederhus-2020").first()
+    data = _quote_data(quote)
+    data["locator"] = "p. 5, changed"
+    response = admin_client_.post(f"/studies/vederhus-2020/quotes/{quote.key}/edit/", data)
+    assert response.status_code == 302
+    entries = _entries(area="studies", action=Action.CHANGE, user=catalog_admin)
+    assert entries, "the change is recorded"
+    assert {(e.object_type, e.object_id) for e in entries} == {("quote", str(quote.pk))}
+    page = admin_client_.get("/audit/?area=studies&action=change").content.decode()
+    assert "Changed" in page and "quote" in page
