@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
-from ninja.security import HttpBearer, django_auth
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from accounts.models import ApiToken
 from accounts.roles import Role
@@ -27,14 +29,41 @@ class TokenAuth(HttpBearer):
         return found
 
 
+class SessionAuth(NinjaSessionAuth):
+    """A logged-in browser session, CSRF-checked. A request without the session cookie
+    is not this kind at all: it is answered 401 (no credentials), not a CSRF failure."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.param_name not in request.COOKIES:
+            return None
+        return super().__call__(request)
+
+
 api = NinjaAPI(
     title="Recovery Menu API",
     version="1",
     description="A ranked, explained menu of peer support groups for a pseudonymous profile.",
     urls_namespace="api",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), SessionAuth()],
     docs_url="/docs",
 )
+
+
+def _error(field: str, message: str) -> dict[str, list[dict[str, str]]]:
+    return {"detail": [{"field": field, "message": message}]}
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorised(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    message = _("Log in, or send an API token: Authorization: Bearer KEY.")
+    return api.create_response(request, _error("authorization", message), status=401)
+
+
+@api.exception_handler(HttpError)
+def refused(request: HttpRequest, error: HttpError) -> HttpResponse:
+    """Every refusal in the contract's error shape (a CSRF failure, for one)."""
+    return api.create_response(request, _error("request", str(error)), status=error.status_code)
+
 
 PROFILE_BODY = {
     "requestBody": {
@@ -46,7 +75,7 @@ PROFILE_BODY = {
 
 @api.post(
     "/match",
-    response={200: MenuOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={200: MenuOut, 401: ErrorOut, 403: ErrorOut, 415: ErrorOut, 422: ErrorOut},
     openapi_extra=PROFILE_BODY,
     summary="Rank the catalog for a profile",
 )
@@ -68,6 +97,9 @@ def match_profile(request: HttpRequest) -> Status[Any]:
         return Status(
             403, {"detail": [{"field": "user", "message": _("Only counsellors match profiles.")}]}
         )
+    if request.content_type != "application/json":
+        message = _("Send the profile as JSON, with Content-Type: application/json.")
+        return Status(415, _error("body", message))
     try:
         profile = parse_profile(request.body)
         snapshot = current_snapshot()
