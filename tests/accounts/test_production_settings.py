@@ -16,7 +16,10 @@ PRODUCTION = {"DEBUG": "0", "SECRET_KEY": SECRET, "ALLOWED_HOSTS": "menu.example
 
 
 def _manage(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in PRODUCTION}
+    # As a server would start: none of the test run's environment (the browser tests'
+    # DJANGO_ALLOW_ASYNC_UNSAFE, for one) leaks in.
+    leave_out = {*PRODUCTION, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in leave_out}
     env.update(environment)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
