@@ -32,6 +32,18 @@ def _entries(filterset: AuditFilter) -> Any:
     return entries.select_related("organisation")
 
 
+def _record_review(request: HttpRequest, action: str) -> None:
+    """Reading the log is itself recorded, with the filters used."""
+    log.record(
+        area=AuditEntry.Area.ACCOUNTS,
+        action=action,
+        organisation_id=request.user.organisation_id,  # type: ignore[union-attr]
+        object_type="audit log",
+        summary=request.GET.urlencode(),
+        request=request,
+    )
+
+
 @never_cache
 @require_GET
 @can_review
@@ -40,14 +52,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     supervisors, the catalog and the studies for catalog admins."""
     filterset = _filtered(request)
     page = Paginator(_entries(filterset), 50).get_page(request.GET.get("page"))
-    log.record(
-        area=AuditEntry.Area.ACCOUNTS,
-        action=AuditEntry.Action.VIEW,
-        organisation_id=request.user.organisation_id,  # type: ignore[union-attr]
-        object_type="audit log",
-        summary=request.GET.urlencode(),
-        request=request,
-    )
+    _record_review(request, AuditEntry.Action.VIEW)
     return render(request, "audit/entry_list.html", {"filter": filterset, "page": page})
 
 
@@ -58,14 +63,7 @@ def entry_export(request: HttpRequest) -> HttpResponse:
     """The filtered log as CSV (UTF-8 with a byte-order mark, for spreadsheets)."""
     filterset = _filtered(request)
     entries = _entries(filterset)[:EXPORT_LIMIT]
-    log.record(
-        area=AuditEntry.Area.ACCOUNTS,
-        action=AuditEntry.Action.EXPORT,
-        organisation_id=request.user.organisation_id,  # type: ignore[union-attr]
-        object_type="audit log",
-        summary=request.GET.urlencode(),
-        request=request,
-    )
+    _record_review(request, AuditEntry.Action.EXPORT)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"audit-log-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -443,30 +443,27 @@ def subject(request: HttpRequest) -> HttpResponse:
                 return redirect("referrals:subject")
         context["reference"] = reference
         context["held"] = held_under(organisation_id, reference).count()
-        log.record(
-            area=AuditEntry.Area.REFERRALS,
-            action=AuditEntry.Action.VIEW,
-            organisation_id=organisation_id,
-            object_type="reference",
-            reference=reference,
-            summary="looked up what is held",
-            request=request,
-        )
+        _record_subject(request, AuditEntry.Action.VIEW, reference, "looked up what is held")
     return render(request, "referrals/subject.html", context)
 
 
 def _subject_export(request: HttpRequest, organisation_id: int, reference: str) -> HttpResponse:
     document = export_document(organisation_id, reference)
-    log.record(
-        area=AuditEntry.Area.REFERRALS,
-        action=AuditEntry.Action.EXPORT,
-        organisation_id=organisation_id,
-        object_type="reference",
-        reference=reference,
-        summary=f"everything held: {len(document['referrals'])} referral(s)",
-        request=request,
-    )
+    summary = f"everything held: {len(document['referrals'])} referral(s)"
+    _record_subject(request, AuditEntry.Action.EXPORT, reference, summary)
     response = JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
     filename = f"recovery-menu-{slugify(reference)}-{timezone.localdate():%Y-%m-%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _record_subject(request: HttpRequest, action: str, reference: str, summary: str) -> None:
+    log.record(
+        area=AuditEntry.Area.REFERRALS,
+        action=action,
+        organisation_id=request.user.organisation_id,  # type: ignore[union-attr]
+        object_type="reference",
+        reference=reference,
+        summary=summary,
+        request=request,
+    )

@@ -141,11 +141,16 @@ def test_the_broken_connection_is_closed_so_the_next_request_reconnects(
     connection = connections[DEFAULT_DB_ALIAS]
     closed = []
     close = connection.close
+
+    def spy() -> None:
+        closed.append(True)
+        close()
+
     with monkeypatch.context() as patched:
         patched.setattr(ReferralQuerySet, "count", _raise(OperationalError("server closed")))
         # Spied on rather than checked afterwards: SQLite keeps a test database in memory
         # open whatever is asked.
-        patched.setattr(connection, "close", lambda: closed.append(True) or close())
+        patched.setattr(connection, "close", spy)
         assert counsellor_client.get("/").status_code == 503
     assert closed
     assert counsellor_client.get("/").status_code == 200

@@ -8,6 +8,7 @@ saying which objects fill them; until it has one, `paths()` fails and names it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -188,6 +189,20 @@ def browser(user: User | None = None) -> Client:
         user.refresh_from_db()
         client.force_login(user)
     return client
+
+
+def match_with_token(user: User) -> Any:
+    """POST the contract's example profile to the match API with a bearer token, and
+    no CSRF token."""
+    from accounts.models import ApiToken
+
+    _token, key = ApiToken.issue(user, "security tests")
+    return browser().post(
+        "/api/v1/match",
+        json.dumps(PROFILE),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
 
 
 def submit(client: Client, path: str, data: dict[str, list[str]], *, multipart: bool) -> Any:

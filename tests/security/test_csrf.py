@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from accounts.models import ApiToken, User
+from accounts.models import User
 from referrals.models import Referral
 from tests.factories import PASSWORD
 from tests.referrals.test_interfaces import PROFILE
@@ -29,6 +29,7 @@ from tests.security.crawl import (
     browser,
     build_world,
     every_path,
+    match_with_token,
     parse_page,
     routes,
     submit,
@@ -204,13 +205,7 @@ def test_the_api_refuses_a_session_post_without_a_csrf_token(reference_data, cou
 
 
 def test_the_api_takes_a_bearer_token_without_a_csrf_token(reference_data, counsellor):
-    _token, key = ApiToken.issue(counsellor, "csrf test")
-    response = browser().post(
-        "/api/v1/match",
-        json.dumps(PROFILE),
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {key}"},
-    )
+    response = match_with_token(counsellor)
     assert response.status_code == 200
     assert response.json()["options"]
 

@@ -30,9 +30,16 @@ from django.db import models
 from django.db.models.query import QuerySet
 from django.test import Client
 
-from accounts.models import ApiToken, User
-from tests.referrals.test_interfaces import PROFILE
-from tests.security.crawl import Page, browser, build_world, every_path, parse_page, submit
+from accounts.models import User
+from tests.security.crawl import (
+    Page,
+    browser,
+    build_world,
+    every_path,
+    match_with_token,
+    parse_page,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -275,13 +282,7 @@ def _submit_every_form(seen: Seen, clients: dict[str, Client], personas: dict[st
 def test_the_api_answers_json_with_a_planted_catalog(reference_data, counsellor, monkeypatch):
     _plant()
     monkeypatch.setattr("referrals.snapshot._kept", None)
-    _token, key = ApiToken.issue(counsellor, "script test")
-    response = browser().post(
-        "/api/v1/match",
-        json.dumps(PROFILE),
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {key}"},
-    )
+    response = match_with_token(counsellor)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     # JSON carries the text as it is; its content type keeps browsers from rendering it.
