@@ -129,10 +129,17 @@ class Referral(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.reference
+        return self.shown_reference
 
     def get_absolute_url(self) -> str:
         return reverse("referrals:referral-detail", args=[self.pk])
+
+    @property
+    def shown_reference(self) -> str:
+        """The reference, or a stand-in once retention has removed it."""
+        if self.reference:
+            return self.reference
+        return str(_("Anonymised referral %(number)s") % {"number": self.pk})
 
     @property
     def options(self) -> list[dict[str, Any]]:

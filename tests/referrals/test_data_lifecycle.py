@@ -116,6 +116,9 @@ def test_an_anonymised_referral_page_still_opens(counsellor, counsellor_client, 
     response = counsellor_client.get(f"/referrals/{old.pk}/")
     assert response.status_code == 200
     assert "P-0008" not in response.content.decode()
+    assert f"Anonymised referral {old.pk}" in response.content.decode()
+    listed = counsellor_client.get("/referrals/").content.decode()
+    assert f"Anonymised referral {old.pk}</a>" in listed
 
 
 # A data subject's requests
