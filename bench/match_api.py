@@ -18,6 +18,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -70,6 +71,7 @@ wrk.method = "POST"
 wrk.body = [[%s]]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %s"
+wrk.headers["X-Forwarded-Proto"] = "https"
 done = function(summary, latency, requests)
   io.write(string.format("WRK %%d %%d %%.1f %%.1f %%.1f %%.1f\\n", summary.requests,
     summary.errors.status + summary.errors.connect + summary.errors.read
@@ -127,18 +129,21 @@ def main() -> None:
         "STATIC_ROOT": str(workdir / "static"),
     }
     manage(env, "migrate", "--no-input")
-    manage({**env, "DEBUG": "0", "SECRET_KEY": "x" * 50}, "collectstatic", "--no-input")
+    # Production settings, as a release would run; a throw-away key for this run only.
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        # As behind a proxy that terminates TLS: requests say they came over HTTPS.
+        "BEHIND_TLS_PROXY": "1",
+    }
+    manage({**env, **production}, "collectstatic", "--no-input")
     manage(env, "load_reference_data")
     manage(env, "create_demo_users")
     key = manage(env, "create_api_token", "counsellor", "--name", "bench").splitlines()[-1]
 
     port = free_port()
-    server_env = {
-        **env,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    server_env = {**env, **production}
     server = subprocess.Popen(
         [
             PYTHON,
@@ -159,7 +164,11 @@ def main() -> None:
     )
     try:
         body = json.dumps(PROFILE)
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {key}",
+            "X-Forwarded-Proto": "https",
+        }
         for _ in range(100):  # wait for the server
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
