@@ -76,12 +76,14 @@ class LoginView(auth_views.LoginView):
 @require_http_methods(["GET", "POST"])
 def login_verify(request: HttpRequest) -> HttpResponse:
     """The second step of logging in: the code from the user's authenticator app."""
-    pending = request.session.get(PENDING)
-    if not pending or time.time() - pending["since"] > PENDING_SECONDS:
+    pending: dict[str, Any] = request.session.get(PENDING) or {}
+    user = None
+    if pending and time.time() - pending["since"] <= PENDING_SECONDS:
+        user = get_user_model().objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
         request.session.pop(PENDING, None)
         messages.error(request, _("Log in again: the code was not entered in time."))
         return redirect("accounts:login")
-    user = get_user_model().objects.get(pk=pending["user"])
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = twofactor.verify(user, form.cleaned_data["token"])

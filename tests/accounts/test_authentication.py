@@ -223,3 +223,13 @@ def test_the_admin_logs_in_through_the_same_page(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+def test_a_user_deactivated_between_password_and_code_is_not_logged_in(client, counsellor):
+    device = _device(counsellor)
+    _log_in(client, "counsellor")
+    counsellor.is_active = False
+    counsellor.save()
+    response = client.post("/accounts/login/code/", {"token": _code(device)})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert client.get("/").status_code == 302
