@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organisation, User
 from audit import log
@@ -15,6 +19,21 @@ from audit.models import AuditEntry
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "slug", "country", "require_two_factor"]
     list_filter = ["require_two_factor"]
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The admin saves in a transaction: the entry stands or falls with the change.
+        if change and "require_two_factor" in form.changed_data:
+            log.record(
+                area=AuditEntry.Area.ACCOUNTS,
+                action=AuditEntry.Action.CHANGE,
+                organisation_id=obj.pk,
+                object_type="organisation",
+                object_id=obj.pk,
+                summary=f"require two-factor authentication: {obj.require_two_factor}",
+                request=request,
+            )
+
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
@@ -34,11 +53,20 @@ class UserAdmin(BaseUserAdmin[User]):
         (None, {"fields": ["email", "organisation"]}),
     ]
 
-    @admin.action(description=_("Log out on every device"))
+    @admin.action(description=gettext_lazy("Log out on every device"))
     def log_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
-            user.end_all_sessions()
-            log.account_event(AuditEntry.Action.LOG_OUT_EVERYWHERE, user=user, request=request)
+        with transaction.atomic():
+            for user in queryset:
+                user.end_all_sessions()
+                log.record(
+                    area=AuditEntry.Area.ACCOUNTS,
+                    action=AuditEntry.Action.LOG_OUT_EVERYWHERE,
+                    organisation_id=user.organisation_id,
+                    object_type="user",
+                    object_id=user.pk,
+                    summary=f"sessions of {user.get_username()} ended in the admin",
+                    request=request,
+                )
         self.message_user(
             request, _("Ended every session of %(count)s user(s).") % {"count": len(queryset)}
         )

@@ -75,9 +75,24 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, CONNECTION_ERRORS):
+        if not isinstance(exception, CONNECTION_ERRORS) or not connection_lost(exception):
             return None
         return unavailable(request, exception)
+
+
+def connection_lost(error: Exception) -> bool:
+    """Whether the database went away, rather than a query failing on its own (a missing
+    table on SQLite, a deadlock or a timeout on PostgreSQL: those stay 500s and reach
+    error reporting)."""
+    if isinstance(error, InterfaceError):
+        return True
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.connection is None:
+        return True
+    try:
+        return not connection.is_usable()
+    except Error:
+        return True
 
 
 def unavailable(request: HttpRequest, error: Exception) -> HttpResponse:

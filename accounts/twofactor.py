@@ -51,11 +51,13 @@ def code_fits(device: TOTPDevice, token: str) -> bool:
 
 @transaction.atomic
 def confirm(user: Any, key: str) -> TOTPDevice:
-    """Replace the user's authenticator with the one just set up."""
+    """Replace the user's authenticator with the one just set up, and end every session
+    that was opened without a code from it (the audit receivers record both)."""
     TOTPDevice.objects.filter(user=user).delete()
     device = pending_device(user, key)
     device.confirmed = True
     device.save()
+    user.end_all_sessions()
     return device
 
 

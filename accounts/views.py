@@ -5,12 +5,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import login as start_session
 from django.contrib.auth import logout as end_session
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -117,8 +118,9 @@ def logout(request: HttpRequest) -> HttpResponse:
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
     """End every session of this user, on every device, this one included."""
     user: Any = request.user
-    user.end_all_sessions()
-    log.account_event(AuditEntry.Action.LOG_OUT_EVERYWHERE, user=user, request=request)
+    with transaction.atomic():
+        user.end_all_sessions()
+        log.account_event(AuditEntry.Action.LOG_OUT_EVERYWHERE, user=user, request=request)
     end_session(request)
     messages.success(request, _("You have been logged out on every device."))
     return redirect("accounts:login")
@@ -155,14 +157,19 @@ def _security_context(request: HttpRequest, form: CodeForm) -> dict[str, Any]:
 def two_factor_on(request: HttpRequest) -> HttpResponse:
     """Confirm the authenticator being set up with a code it shows."""
     user: Any = request.user
+    if twofactor.has_two_factor(user) and not user.is_verified():
+        # Replacing an authenticator takes a code from the present one.
+        messages.error(request, _("Log in with a code from your authenticator first."))
+        return redirect("accounts:two-factor")
     form = CodeForm(request.POST)
     key = request.session.get(SETUP_KEY)
     if key and form.is_valid():
         if twofactor.code_fits(twofactor.pending_device(user, key), form.cleaned_data["token"]):
             device = twofactor.confirm(user, key)
             del request.session[SETUP_KEY]
+            # Every other session has ended; this one goes on, verified.
+            update_session_auth_hash(request, user)
             verified(request, device)
-            log.account_event(AuditEntry.Action.TWO_FACTOR_ON, user=user, request=request)
             messages.success(request, _("Two-factor authentication is on."))
             return redirect("accounts:two-factor")
         form.add_error("token", _("That code does not fit. Scan the code again and retry."))
@@ -176,8 +183,10 @@ def two_factor_off(request: HttpRequest) -> HttpResponse:
     if user.organisation.require_two_factor:
         messages.error(request, _("Your organisation requires two-factor authentication."))
         return redirect("accounts:two-factor")
+    if not user.is_verified():
+        messages.error(request, _("Log in with a code from your authenticator first."))
+        return redirect("accounts:two-factor")
     twofactor.turn_off(user)
-    log.account_event(AuditEntry.Action.TWO_FACTOR_OFF, user=user, request=request)
     messages.success(request, _("Two-factor authentication is off."))
     return redirect("accounts:two-factor")
 

@@ -3,6 +3,7 @@ signal receivers can write audit entries without being handed the request."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +28,7 @@ def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXIES reverse proxies the
     address the outermost trusted proxy saw in X-Forwarded-For."""
     proxies: int = settings.TRUSTED_PROXIES
+    address = request.META.get("REMOTE_ADDR")
     if proxies:
         forwarded = [
             part.strip()
@@ -34,9 +36,13 @@ def client_ip(request: HttpRequest) -> str | None:
             if part.strip()
         ]
         if len(forwarded) >= proxies:
-            return str(forwarded[-proxies])
-    remote: str | None = request.META.get("REMOTE_ADDR") or None
-    return remote
+            address = forwarded[-proxies]
+    # Only a valid address is kept: a proxy's "unknown" or "host:port" must not make
+    # the audit entry, and with it the write it records, fail on PostgreSQL's inet.
+    try:
+        return str(ipaddress.ip_address(str(address)))
+    except ValueError:
+        return None
 
 
 def origin_of(request: HttpRequest) -> Origin:

@@ -8,8 +8,10 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.signals import post_create_historical_record
 
 from audit import log
@@ -37,6 +39,31 @@ def curated_change(
         object_id=instance.pk,
         summary=f"{what} ({reason})" if reason else what,
     )
+
+
+def _device_event(action: str, device: TOTPDevice) -> None:
+    """Whoever acts (the user, or a superuser in the admin), about whose authenticator."""
+    owner = device.user
+    log.record(
+        area=AuditEntry.Area.ACCOUNTS,
+        action=action,
+        organisation_id=owner.organisation_id,
+        object_type="user",
+        object_id=owner.pk,
+        summary=f"authenticator of {owner.get_username()}",
+    )
+
+
+@receiver(post_save, sender=TOTPDevice, dispatch_uid="audit_device_on")
+def device_saved(sender: Any, instance: TOTPDevice, created: bool, **kwargs: Any) -> None:
+    if created and instance.confirmed:
+        _device_event(AuditEntry.Action.TWO_FACTOR_ON, instance)
+
+
+@receiver(post_delete, sender=TOTPDevice, dispatch_uid="audit_device_off")
+def device_deleted(sender: Any, instance: TOTPDevice, **kwargs: Any) -> None:
+    if instance.confirmed:
+        _device_event(AuditEntry.Action.TWO_FACTOR_OFF, instance)
 
 
 @receiver(user_logged_in, dispatch_uid="audit_log_in")

@@ -85,21 +85,20 @@ def entry_export(request: HttpRequest) -> HttpResponse:
         ]
     )
     for entry in entries.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                entry.at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
-                entry.username,
-                entry.organisation.name if entry.organisation else "",
-                entry.area,
-                entry.action,
-                entry.object_type,
-                entry.object_id,
-                entry.reference,
-                _spreadsheet_safe(entry.summary),
-                _spreadsheet_safe(entry.path),
-                entry.ip_address or "",
-            ]
-        )
+        row = [
+            entry.at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+            entry.username,
+            entry.organisation.name if entry.organisation else "",
+            entry.area,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.reference,
+            entry.summary,
+            entry.path,
+            entry.ip_address or "",
+        ]
+        writer.writerow([_spreadsheet_safe(str(value)) for value in row])
     return response
 
 

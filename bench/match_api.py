@@ -136,6 +136,7 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1",
         # As behind a proxy that terminates TLS: requests say they came over HTTPS.
         "BEHIND_TLS_PROXY": "1",
+        "TRUSTED_PROXIES": "1",
     }
     manage({**env, **production}, "collectstatic", "--no-input")
     manage(env, "load_reference_data")

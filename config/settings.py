@@ -42,7 +42,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 
-def production_problems(secret_key: str, allowed_hosts: list[str]) -> list[str]:
+def production_problems(
+    secret_key: str, allowed_hosts: list[str], *, behind_proxy: bool, trusted_proxies: int
+) -> list[str]:
     """What makes a configuration unsafe to run with DEBUG off."""
     problems = []
     if not secret_key:
@@ -60,11 +62,23 @@ def production_problems(secret_key: str, allowed_hosts: list[str]) -> list[str]:
         problems.append("ALLOWED_HOSTS must name the host names the site is served under.")
     elif "*" in allowed_hosts:
         problems.append("ALLOWED_HOSTS must not contain '*'; list the site's host names.")
+    if behind_proxy and not trusted_proxies:
+        # Every client would share the proxy's address: five failed log-ins anywhere
+        # would lock everyone out, and the audit trail would name the proxy.
+        problems.append(
+            "BEHIND_TLS_PROXY is set but TRUSTED_PROXIES is 0: set TRUSTED_PROXIES to the "
+            "number of proxies that append to X-Forwarded-For."
+        )
     return problems
 
 
 if not DEBUG:
-    _problems = production_problems(SECRET_KEY, ALLOWED_HOSTS)
+    _problems = production_problems(
+        SECRET_KEY,
+        ALLOWED_HOSTS,
+        behind_proxy=env_bool("BEHIND_TLS_PROXY", False),
+        trusted_proxies=int(os.environ.get("TRUSTED_PROXIES", "0")),
+    )
     if _problems:
         raise ImproperlyConfigured(
             "Refusing to start with an insecure production configuration (DEBUG=0):\n- "

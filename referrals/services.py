@@ -56,6 +56,11 @@ def record_choice(*, referral: Referral, group: str) -> Referral:
     Once a follow-up is recorded, the choice is what was followed up and stays.
     """
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.anonymised_on is not None:
+        raise ValidationError(
+            _("This referral was anonymised when its retention period ended."),
+            code="anonymised",
+        )
     if referral.follow_ups.exists():
         if group == referral.chosen_group:
             return referral
@@ -72,7 +77,8 @@ def record_choice(*, referral: Referral, group: str) -> Referral:
     # rules on pseudonyms must still take the patient's choice.
     referral.full_clean(exclude=["reference"])
     referral.save()
-    log.referral_event(AuditEntry.Action.CHANGE, referral, summary=f"chosen group: {group}")
+    # What was chosen is health data: it stays in the referral, not in the log.
+    log.referral_event(AuditEntry.Action.CHANGE, referral, summary="choice recorded")
     return referral
 
 
@@ -151,6 +157,11 @@ def record_follow_up(
     follow-ups now add up to. Contradicting follow-ups are refused, leaving nothing
     written."""
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.anonymised_on is not None:
+        raise ValidationError(
+            _("This referral was anonymised when its retention period ended."),
+            code="anonymised",
+        )
     if not referral.chosen_group:
         raise ValidationError(
             _("Record the patient's choice before following it up."), code="no_choice"
@@ -191,9 +202,8 @@ def record_follow_up(
     )
     apply_status(referral, recorded)
     referral.save()
-    summary = f"follow-up {checkpoint}: {outcome}"
-    if reasons:
-        summary += f" ({', '.join(reasons)})"
+    # The checkpoint, not the outcome or the reasons: those stay in the referral.
+    summary = f"follow-up recorded: {checkpoint}"
     log.referral_event(AuditEntry.Action.CHANGE, referral, summary=summary, user=recorded_by)
     return follow_up
 

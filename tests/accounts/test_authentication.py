@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -30,6 +31,13 @@ def _code(device: TOTPDevice) -> str:
 
 def _device(user, confirmed: bool = True) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=confirmed)
+
+
+def _verified(client: Client, device: TOTPDevice) -> None:
+    """As after logging in with a code from the device."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 @pytest.mark.parametrize(
@@ -140,7 +148,7 @@ def test_a_user_turns_on_two_factor_with_a_scanned_code(counsellor_client, couns
 def test_a_user_can_turn_two_factor_off_unless_the_organisation_requires_it(
     counsellor_client, counsellor
 ):
-    _device(counsellor)
+    _verified(counsellor_client, _device(counsellor))
     counsellor.organisation.require_two_factor = True
     counsellor.organisation.save()
     counsellor_client.post("/accounts/security/two-factor/off/")
@@ -233,3 +241,51 @@ def test_a_user_deactivated_between_password_and_code_is_not_logged_in(client, c
     response = client.post("/accounts/login/code/", {"token": _code(device)})
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert client.get("/").status_code == 302
+
+
+def test_a_session_without_a_code_cannot_turn_two_factor_off(counsellor_client, counsellor):
+    _device(counsellor)
+    counsellor_client.post("/accounts/security/two-factor/off/")
+    assert TOTPDevice.objects.filter(user=counsellor).exists()
+    assert not AuditEntry.objects.filter(action="two_factor_off").exists()
+
+
+def test_a_session_without_a_code_cannot_replace_the_authenticator(counsellor):
+    """A password-only session that opened the set-up page before the user set up an
+    authenticator cannot later put its own in place."""
+    counsellor.organisation.require_two_factor = True
+    counsellor.organisation.save()
+    intruder = Client()
+    intruder.force_login(counsellor)
+    intruder.get("/accounts/security/")
+    intruder_key = intruder.session["two_factor_setup_key"]
+    own = _device(counsellor)
+    code = _code(TOTPDevice(user=counsellor, key=intruder_key))
+    intruder.post("/accounts/security/two-factor/on/", {"token": code})
+    assert list(TOTPDevice.objects.filter(user=counsellor)) == [own]
+    assert intruder.get("/referrals/").status_code == 302
+
+
+def test_turning_two_factor_on_ends_sessions_opened_without_a_code(counsellor):
+    earlier, here = Client(), Client()
+    earlier.force_login(counsellor)
+    here.force_login(counsellor)
+    here.get("/accounts/security/")
+    code = _code(TOTPDevice(user=counsellor, key=here.session["two_factor_setup_key"]))
+    assert here.post("/accounts/security/two-factor/on/", {"token": code}).status_code == 302
+    assert here.get("/").status_code == 200, "the session that set it up goes on"
+    assert earlier.get("/").status_code == 302
+
+
+def test_an_authenticator_removed_in_the_admin_is_recorded(client, counsellor):
+    superuser = UserFactory(
+        username="root", organisation=counsellor.organisation, is_staff=True, is_superuser=True
+    )
+    device = _device(counsellor)
+    client.force_login(superuser)
+    _verified(client, _device(superuser))
+    response = client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="two_factor_off")
+    assert (entry.username, entry.object_id) == ("root", str(counsellor.pk))
+    assert entry.organisation_id == counsellor.organisation_id

@@ -91,6 +91,7 @@ def test_only_get_and_head_on_exactly_healthz_are_the_health_check(client):
 @pytest.mark.django_db
 def test_a_view_losing_the_database_answers_503_asking_to_retry(counsellor_client, monkeypatch):
     monkeypatch.setattr(ReferralQuerySet, "count", _raise(OperationalError(DRIVER_MESSAGE)))
+    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "is_usable", lambda: False)
     response = counsellor_client.get("/")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
@@ -148,6 +149,7 @@ def test_the_broken_connection_is_closed_so_the_next_request_reconnects(
 
     with monkeypatch.context() as patched:
         patched.setattr(ReferralQuerySet, "count", _raise(OperationalError("server closed")))
+        patched.setattr(connection, "is_usable", lambda: False)
         # Spied on rather than checked afterwards: SQLite keeps a test database in memory
         # open whatever is asked.
         patched.setattr(connection, "close", spy)
@@ -162,3 +164,16 @@ def test_checking_the_database_before_a_request_runs_no_query(django_assert_num_
     with django_assert_num_queries(0):
         response = middleware(RequestFactory().get("/"))
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_query_failing_on_a_working_connection_is_a_server_error_not_a_503(
+    counsellor_client, monkeypatch
+):
+    """SQLite reports a missing table as an OperationalError; the database is there, so
+    this is a bug to report, not an outage to wait out."""
+    monkeypatch.setattr(
+        ReferralQuerySet, "count", _raise(OperationalError("no such table: referrals_x"))
+    )
+    with pytest.raises(OperationalError, match="no such table"):
+        counsellor_client.get("/")

@@ -46,6 +46,7 @@ def test_check_deploy_reports_nothing_with_production_settings():
         ({"SECRET_KEY": "short-but-varied-key"}, "SECRET_KEY must be a random value"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must name the host names"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must not contain '*'"),
+        ({"BEHIND_TLS_PROXY": "1"}, "TRUSTED_PROXIES is 0"),
     ],
 )
 def test_an_insecure_production_configuration_refuses_to_start(environment, message):

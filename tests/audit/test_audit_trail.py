@@ -78,8 +78,8 @@ def test_the_choice_and_each_follow_up_are_recorded_as_changes(
     )
     changes = _entries(action=Action.CHANGE, area="referrals")
     assert [e.summary for e in changes] == [
-        "chosen group: aa",
-        "follow-up first_meeting: not_attended",
+        "choice recorded",
+        "follow-up recorded: first_meeting",
     ]
     assert all(e.user == counsellor and e.reference == referral.reference for e in changes)
 
@@ -300,3 +300,35 @@ def test_a_quote_edit_is_recorded_in_the_studies_log(admin_client_, catalog_admi
     assert {(e.object_type, e.object_id) for e in entries} == {("quote", str(quote.pk))}
     page = admin_client_.get("/audit/?area=studies&action=change").content.decode()
     assert "Changed" in page and "quote" in page
+
+
+def test_no_column_of_the_csv_is_left_for_a_spreadsheet_to_run(supervisor_client, counsellor):
+    formula = ReferralFactory.create(counsellor=counsellor, reference="=HYPERLINK(1)")
+    from audit import log
+
+    log.referral_event(Action.VIEW, formula, user=counsellor)
+    rows = list(
+        csv.reader(
+            io.StringIO(supervisor_client.get("/audit/export.csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert not [value for row in rows[1:] for value in row if value[:1] in ("=", "+", "-", "@")]
+    assert any(row[7] == "'=HYPERLINK(1)" for row in rows[1:])
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "remote", "recorded"),
+    [
+        ("203.0.113.9", "10.0.0.1", "203.0.113.9"),
+        ("unknown", "10.0.0.1", None),
+        ("198.51.100.7:5678", "10.0.0.1", None),
+    ],
+)
+def test_the_client_address_is_the_proxys_report_or_nothing(
+    settings, rf, forwarded, remote, recorded
+):
+    from audit.context import client_ip
+
+    settings.TRUSTED_PROXIES = 1
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=remote)
+    assert client_ip(request) == recorded

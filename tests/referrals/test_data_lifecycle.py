@@ -184,3 +184,26 @@ def test_counsellors_cannot_export_or_erase(counsellor_client, counsellor):
     assert counsellor_client.get("/referrals/subject/").status_code == 403
     assert _subject(counsellor_client, "P-0042", "erase", confirm="P-0042").status_code == 403
     assert Referral.objects.filter(reference="P-0042").exists()
+
+
+def test_an_anonymised_referral_takes_no_new_choice_or_follow_up(counsellor, retention):
+    from django.core.exceptions import ValidationError
+
+    stale = ReferralFactory.create(counsellor=counsellor, reference="P-0009")
+    Referral.objects.filter(pk=stale.pk).update(
+        created_at=timezone.now() - retention - dt.timedelta(days=2)
+    )
+    closed = _closed(
+        counsellor, closed_on=TODAY - retention - dt.timedelta(days=1), reference="P-0010"
+    )
+    anonymise_expired(today=timezone.localdate())
+    with pytest.raises(ValidationError, match="anonymised"):
+        record_choice(referral=stale, group="na")
+    with pytest.raises(ValidationError, match="anonymised"):
+        record_follow_up(
+            referral=closed,
+            recorded_by=counsellor,
+            checkpoint="first_meeting",
+            outcome="attended",
+            first_meeting_on=TODAY,
+        )

@@ -12,7 +12,7 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 
 from audit.models import AuditEntry
 from catalog import interchange as catalog_interchange
@@ -48,7 +48,9 @@ def failing(
             raise OperationalError(LOST)
         return method(*args, **kwargs)
 
-    with mock.patch.object(target, name, write):
+    # The connection then looks as a lost one does, so the page answers 503, not 500.
+    lost = mock.patch.object(connections[DEFAULT_DB_ALIAS], "is_usable", lambda: False)
+    with mock.patch.object(target, name, write), lost:
         yield seen
 
 
