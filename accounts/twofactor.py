@@ -32,7 +32,9 @@ def pending_device(user: Any, key: str) -> TOTPDevice:
 def qr_svg(device: TOTPDevice) -> str:
     """The otpauth:// address as an SVG QR code, to embed in the page (no script, no
     inline style, no image from elsewhere)."""
-    return str(segno.make(device.config_url, error="m").svg_inline(scale=5, border=2))
+    # With a viewBox and no fixed size, the code scales to the width the page gives it.
+    qr = segno.make(device.config_url, error="m")
+    return str(qr.svg_inline(scale=5, border=2, omitsize=True))
 
 
 def manual_key(device: TOTPDevice) -> str:

@@ -36,7 +36,7 @@ class AuditFilter(django_filters.FilterSet):  # type: ignore[misc]
         choices=AuditEntry.Action.choices, label=_("Action"), empty_label=_("All actions")
     )
     reference = django_filters.CharFilter(
-        field_name="reference", lookup_expr="exact", label=_("Reference")
+        field_name="reference", lookup_expr="iexact", label=_("Reference")
     )
 
     class Meta:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
@@ -88,13 +89,18 @@ def referral_event(
     )
 
 
+def filters_used(request: HttpRequest) -> str:
+    """The request's query without its empty parameters, as a form submits them."""
+    return urlencode([(key, value) for key, value in request.GET.items() if value])
+
+
 def listing_event(
     request: HttpRequest, what: str, *, action: str = Action.VIEW, count: int | None = None
 ) -> AuditEntry:
     """A page or file listing several referrals (a list, a dashboard, an export), filed
     under the user's organisation with the filters that chose them."""
     user: Any = request.user
-    query = request.GET.urlencode()
+    query = filters_used(request)
     summary = f"{what}?{query}" if query else what
     if count is not None:
         summary = f"{summary} ({count})"

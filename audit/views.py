@@ -39,7 +39,7 @@ def _record_review(request: HttpRequest, action: str) -> None:
         action=action,
         organisation_id=request.user.organisation_id,  # type: ignore[union-attr]
         object_type="audit log",
-        summary=request.GET.urlencode(),
+        summary=log.filters_used(request),
         request=request,
     )
 
@@ -50,9 +50,10 @@ def _record_review(request: HttpRequest, action: str) -> None:
 def entry_list(request: HttpRequest) -> HttpResponse:
     """Who saw or changed what, and when: the organisation's referrals and log-ins for
     supervisors, the catalog and the studies for catalog admins."""
+    # Recorded first, so that the page counts and shows the same entries.
+    _record_review(request, AuditEntry.Action.VIEW)
     filterset = _filtered(request)
     page = Paginator(_entries(filterset), 50).get_page(request.GET.get("page"))
-    _record_review(request, AuditEntry.Action.VIEW)
     return render(request, "audit/entry_list.html", {"filter": filterset, "page": page})
 
 

@@ -131,7 +131,7 @@ def test_the_code_step_is_nothing_without_a_password_first(client):
 def test_a_user_turns_on_two_factor_with_a_scanned_code(counsellor_client, counsellor):
     page = counsellor_client.get("/accounts/security/")
     text = page.content.decode()
-    assert "<svg" in text and "Turn on two-factor authentication" in text
+    assert "<svg viewBox=" in text and "Turn on two-factor authentication" in text
     key = counsellor_client.session["two_factor_setup_key"]
     pending = TOTPDevice(user=counsellor, key=key)
     refused = counsellor_client.post("/accounts/security/two-factor/on/", {"token": "123"})

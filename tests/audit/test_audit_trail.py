@@ -332,3 +332,16 @@ def test_the_client_address_is_the_proxys_report_or_nothing(
     settings.TRUSTED_PROXIES = 1
     request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=remote)
     assert client_ip(request) == recorded
+
+
+def test_the_log_page_shows_as_many_entries_as_it_counts(supervisor_client, referral):
+    from audit import log
+
+    log.referral_event(Action.VIEW, referral)
+    lower = referral.reference.lower()
+    page = supervisor_client.get(f"/audit/?reference={lower}&since=")
+    assert page.context["page"].paginator.count == len(page.context["page"].object_list)
+    assert referral.reference in page.content.decode(), "found whatever the case"
+    # Reading the log is recorded with the filters used, not the empty ones.
+    entry = AuditEntry.objects.filter(object_type="audit log").latest("id")
+    assert entry.summary == f"reference={lower}"
