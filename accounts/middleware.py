@@ -74,7 +74,7 @@ TWO_FACTOR_SETUP_PATHS = ("/accounts/", "/i18n/", "/static/", "/healthz")
 
 class TwoFactorRequiredMiddleware:
     """In an organisation that requires two-factor authentication, a user who has not
-    verified a code in this session can only set it up (or log out)."""
+    verified a code since logging in can only set it up (or log out)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
