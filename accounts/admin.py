@@ -19,6 +19,8 @@ from audit.models import AuditEntry
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "slug", "country", "require_two_factor"]
     list_filter = ["require_two_factor"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -33,9 +35,6 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
                 summary=f"require two-factor authentication: {obj.require_two_factor}",
                 request=request,
             )
-
-    prepopulated_fields = {"slug": ["name"]}
-    search_fields = ["name"]
 
 
 @admin.register(User)
@@ -58,12 +57,9 @@ class UserAdmin(BaseUserAdmin[User]):
         with transaction.atomic():
             for user in queryset:
                 user.end_all_sessions()
-                log.record(
-                    area=AuditEntry.Area.ACCOUNTS,
-                    action=AuditEntry.Action.LOG_OUT_EVERYWHERE,
-                    organisation_id=user.organisation_id,
-                    object_type="user",
-                    object_id=user.pk,
+                log.about_user(
+                    AuditEntry.Action.LOG_OUT_EVERYWHERE,
+                    user,
                     summary=f"sessions of {user.get_username()} ended in the admin",
                     request=request,
                 )

@@ -114,6 +114,22 @@ def listing_event(
     )
 
 
+def about_user(
+    action: str, subject: Any, *, summary: str = "", request: HttpRequest | None = None
+) -> AuditEntry:
+    """An entry about one user's account, made by whoever acts (the user, or a superuser
+    in the admin), filed under the account's organisation."""
+    return record(
+        area=Area.ACCOUNTS,
+        action=action,
+        organisation_id=subject.organisation_id,
+        object_type="user",
+        object_id=subject.pk,
+        summary=summary,
+        request=request,
+    )
+
+
 def account_event(
     action: str,
     *,

@@ -42,16 +42,8 @@ def curated_change(
 
 
 def _device_event(action: str, device: TOTPDevice) -> None:
-    """Whoever acts (the user, or a superuser in the admin), about whose authenticator."""
     owner = device.user
-    log.record(
-        area=AuditEntry.Area.ACCOUNTS,
-        action=action,
-        organisation_id=owner.organisation_id,
-        object_type="user",
-        object_id=owner.pk,
-        summary=f"authenticator of {owner.get_username()}",
-    )
+    log.about_user(action, owner, summary=f"authenticator of {owner.get_username()}")
 
 
 @receiver(post_save, sender=TOTPDevice, dispatch_uid="audit_device_on")

@@ -289,3 +289,21 @@ def test_an_authenticator_removed_in_the_admin_is_recorded(client, counsellor):
     entry = AuditEntry.objects.get(action="two_factor_off")
     assert (entry.username, entry.object_id) == ("root", str(counsellor.pk))
     assert entry.organisation_id == counsellor.organisation_id
+
+
+def test_a_superuser_logs_a_user_out_everywhere_from_the_admin(client, counsellor):
+    superuser = UserFactory(
+        username="root", organisation=counsellor.organisation, is_staff=True, is_superuser=True
+    )
+    laptop = Client()
+    laptop.force_login(counsellor)
+    client.force_login(superuser)
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "log_out_everywhere", "_selected_action": [counsellor.pk]},
+    )
+    assert response.status_code == 302
+    assert laptop.get("/").status_code == 302
+    entry = AuditEntry.objects.get(action="log_out_everywhere")
+    assert (entry.username, entry.object_id) == ("root", str(counsellor.pk))
+    assert entry.organisation_id == counsellor.organisation_id
