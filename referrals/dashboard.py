@@ -1,8 +1,9 @@
-"""The supervisor's dashboard: referral patterns, aggregated in the database.
+"""The supervisor's dashboard: referral patterns, counted in the database.
 
-Every table is one query over the filtered referrals, grouped by columns of the
-dashboard index (Referral.Meta.indexes), so its cost does not depend on loading
-rows into Python. What Python does afterwards works on the grouped rows only.
+The charts add up the tallies of the referrals (referrals.tallies): those of the
+period's whole months and those of its days outside them, a few thousand rows however
+many referrals there are. Each chart is one grouped query; what Python does
+afterwards works on the grouped rows only.
 """
 
 from __future__ import annotations
@@ -13,28 +14,94 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from referrals.filters import PERIOD_MONTHS, ReferralFilter, months_back, next_month
 from referrals.followup import REASON_LABELS, REASON_THEMES, THEME_OF
-from referrals.models import Referral
+from referrals.models import Grain, ReasonTally, Tally
+from referrals.tallies import MEASURES
 
 Drill = Callable[..., str]
+Rows = list[dict[str, Any]]
 
 CHOSEN = ~Q(chosen_group="")
-# Named apart from the model's fields, which the filters read.
+# Counted of the referrals with a choice: how many, and how they turned out.
+OUTCOME_NAMES = ("chosen", *MEASURES[MEASURES.index("awaiting") :])
+# Named apart from the tallies' fields.
 OUTCOME_COUNTS = {
-    "n_chosen": Count("pk", filter=CHOSEN),
-    "n_awaiting": Count("pk", filter=CHOSEN & Q(attended__isnull=True, disengaged=False)),
-    "n_attended": Count("pk", filter=Q(attended=True)),
-    "n_not_attended": Count("pk", filter=Q(attended=False)),
-    "n_engaged_one_month": Count("pk", filter=Q(engaged_one_month=True)),
-    "n_engaged_three_months": Count("pk", filter=Q(engaged_three_months=True)),
-    "n_disengaged": Count("pk", filter=Q(disengaged=True)),
+    "n_chosen": Coalesce(Sum("referrals", filter=CHOSEN), 0),
+    **{f"n_{name}": Sum(name) for name in OUTCOME_NAMES if name != "chosen"},
 }
-OUTCOME_NAMES = tuple(name.removeprefix("n_") for name in OUTCOME_COUNTS)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The referrals a dashboard counts: those the user may see, of a period (first
+    and last day, either open), narrowed by counsellor, chosen group and country."""
+
+    user: User
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+    counsellor: User | None = None
+    group: str = ""
+    country: str = ""
+
+    @classmethod
+    def of(cls, filterset: ReferralFilter) -> Scope:
+        """The scope of a bound, valid filter set, read as its filters read."""
+        data = filterset.form.cleaned_data
+        since, until = data.get("since"), data.get("until")
+        months = PERIOD_MONTHS.get(data.get("period") or "")
+        if not since and not until and months:
+            since = months_back(filterset.today, months)
+        return cls(
+            filterset.user,
+            since,
+            until,
+            data.get("counsellor"),
+            data.get("group") or "",
+            data.get("country") or "",
+        )
+
+    def tallies(self, model: type[Tally] | type[ReasonTally]) -> QuerySet[Any]:
+        """The tallies that add up to the scope: of its whole months, and of its days
+        outside them."""
+        rows = model.objects.visible_to(self.user)
+        if self.counsellor is not None:
+            rows = rows.filter(counsellor=self.counsellor)
+        if self.group:
+            rows = rows.filter(chosen_group=self.group)
+        if self.country:
+            rows = rows.filter(country=self.country)
+        # Rows counted down to zero by later writes add nothing, and would show a group
+        # or a counsellor with no referrals.
+        return rows.filter(self._periods(), referrals__gt=0).order_by()
+
+    def _periods(self) -> Q:
+        since, until = self.since, self.until
+        # The whole months: from `first` to before `after`.
+        first = since if since is None or since.day == 1 else next_month(since)
+        after = None if until is None else (until + datetime.timedelta(days=1)).replace(day=1)
+        if first is not None and after is not None and first >= after:
+            return _days(since, until)
+        months = Q(grain=Grain.MONTH)
+        if first is not None:
+            months &= Q(start__gte=first)
+        if after is not None:
+            months &= Q(start__lt=after)
+        if since is not None and first is not None and since < first:
+            months |= _days(since, first - datetime.timedelta(days=1))
+        if until is not None and after is not None and after <= until:
+            months |= _days(after, until)
+        return months
+
+
+def _days(first: datetime.date | None, last: datetime.date | None) -> Q:
+    return Q(grain=Grain.DAY, start__gte=first, start__lte=last)
 
 
 def share(part: int, whole: int) -> float | None:
@@ -159,21 +226,19 @@ class Catalog:
         return self.names.get(slug, slug)
 
 
-def monthly(
-    referrals: QuerySet[Referral], drill: Drill, since: datetime.date | None
-) -> list[Month]:
+def monthly(scope: Scope, drill: Drill) -> list[Month]:
     """Referrals per month, with a row for every month of the period, empty or not."""
     rows = (
-        referrals.annotate(month=TruncMonth("created_at"))
-        .values("month")
+        scope.tallies(Tally)
+        .values(month=TruncMonth("start"))
         .annotate(
-            n=Count("pk"),
-            offered=Count("pk", filter=Q(offered_non_twelve_step=True)),
-            chosen=Count("pk", filter=CHOSEN),
+            n=Sum("referrals"),
+            offered=Sum("offered_non_twelve_step"),
+            chosen=OUTCOME_COUNTS["n_chosen"],
         )
-        .order_by("month")
     )
-    found = {_as_date(row["month"]): row for row in rows}
+    found = {row["month"]: row for row in rows}
+    since = scope.since
     if not found and since is None:
         return []
     first = min([*found, *([since.replace(day=1)] if since else [])])
@@ -185,14 +250,8 @@ def monthly(
         months.append(
             Month(month, row["n"], row["offered"], row["chosen"], drill(month=f"{month:%Y-%m}"))
         )
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
+        month = next_month(month)
     return months
-
-
-def _as_date(value: datetime.date | datetime.datetime) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
 
 
 FACT_COLUMNS = (
@@ -205,16 +264,14 @@ FACT_COLUMNS = (
 )
 
 
-def facts(referrals: QuerySet[Referral]) -> list[dict[str, Any]]:
-    """The counts behind the shares, outcomes and counsellors: one scan of the
-    referrals, grouped by counsellor, first-ranked and chosen group. The charts add
-    these rows up (a few hundred, not the referrals)."""
+def facts(scope: Scope) -> Rows:
+    """The counts behind the shares, outcomes and counsellors, grouped by counsellor,
+    first-ranked and chosen group. The charts add these rows up (a few hundred, not
+    the referrals)."""
     return list(
-        referrals.values(*FACT_COLUMNS).annotate(
-            n=Count("pk"),
-            offered=Count("pk", filter=Q(offered_non_twelve_step=True)),
-            **OUTCOME_COUNTS,
-        )
+        scope.tallies(Tally)
+        .values(*FACT_COLUMNS)
+        .annotate(n=Sum("referrals"), offered=Sum("offered_non_twelve_step"), **OUTCOME_COUNTS)
     )
 
 
@@ -251,36 +308,18 @@ def by_chosen(rows: list[dict[str, Any]], catalog: Catalog, drill: Drill) -> lis
     ]
 
 
-REASON = "follow_ups__reasons__code"
-
-
-def _theme_expression() -> Case:
-    return Case(
-        *[
-            When(**{f"{REASON}__in": [code for code, _label in theme.codes]}, then=Value(theme.key))
-            for theme in REASON_THEMES
-        ],
-        output_field=CharField(),
-    )
-
-
-def _disengaged(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """Only disengaged referrals have reasons: starting from them (a partial index)
-    and joining their follow-ups' reasons keeps the work to the disengaged few."""
-    return referrals.filter(disengaged=True)
-
-
-def by_theme(referrals: QuerySet[Referral], drill: Drill) -> list[ThemeRow]:
+def by_theme(scope: Scope, drill: Drill) -> list[ThemeRow]:
     """Disengaged referrals per reason theme and chosen group; a referral with two
     reasons in one theme counts once there."""
     rows = (
-        _disengaged(referrals)
-        .values("chosen_group", theme=_theme_expression())
-        .annotate(n=Count("pk", distinct=True))
+        scope.tallies(ReasonTally)
+        .filter(code="")
+        .values("chosen_group", "theme")
+        .annotate(n=Sum("referrals"))
     )
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for row in rows:
-        if row["theme"]:
+        if row["n"]:
             counts[row["theme"]][row["chosen_group"]] = row["n"]
     return [
         ThemeRow(
@@ -295,9 +334,9 @@ def by_theme(referrals: QuerySet[Referral], drill: Drill) -> list[ThemeRow]:
     ]
 
 
-def by_reason(referrals: QuerySet[Referral], drill: Drill, disengaged: int) -> list[Bar]:
-    rows = _disengaged(referrals).values(code=F(REASON)).annotate(n=Count("pk"))
-    counts = {row["code"]: row["n"] for row in rows if row["code"]}
+def by_reason(scope: Scope, drill: Drill, disengaged: int) -> list[Bar]:
+    rows = scope.tallies(ReasonTally).exclude(code="").values("code").annotate(n=Sum("referrals"))
+    counts = {row["code"]: row["n"] for row in rows}
     return [
         Bar(code, str(REASON_LABELS[code]), counts[code], disengaged, drill(reason=code))
         for theme in REASON_THEMES
@@ -413,23 +452,16 @@ class Dashboard:
         return self.months[-1].month if self.months else None
 
 
-def build(
-    referrals: QuerySet[Referral],
-    *,
-    catalog: Catalog,
-    drill: Drill,
-    since: datetime.date | None,
-    per_counsellor: bool,
-) -> Dashboard:
-    rows = facts(referrals)
+def build(scope: Scope, *, catalog: Catalog, drill: Drill, per_counsellor: bool) -> Dashboard:
+    rows = facts(scope)
     chosen = by_chosen(rows, catalog, drill)
     disengaged = sum(g.outcomes.disengaged for g in chosen)
-    themes = by_theme(referrals, drill)
-    reasons = by_reason(referrals, drill, disengaged)
+    themes = by_theme(scope, drill)
+    reasons = by_reason(scope, drill, disengaged)
     for theme in themes:
         theme.reasons = [r for r in reasons if THEME_OF[r.key] == theme.key]
     return Dashboard(
-        months=monthly(referrals, drill, since),
+        months=monthly(scope, drill),
         first_ranked=by_first_ranked(rows, catalog, drill),
         chosen=chosen,
         themes=themes,

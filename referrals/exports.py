@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import csv
-import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from referrals import dashboard
-from referrals.dashboard import Catalog, Drill
+from referrals.dashboard import Catalog, Drill, Scope
 from referrals.followup import THEME_LABELS, THEME_OF
-from referrals.models import Referral
 
 TABLES = {
     "months": gettext_lazy("Referrals per month"),
@@ -61,16 +58,11 @@ def _outcome_headers() -> list[str]:
 
 
 def csv_table(
-    table: str,
-    referrals: QuerySet[Referral],
-    *,
-    catalog: Catalog,
-    drill: Drill,
-    since: datetime.date | None,
+    table: str, scope: Scope, *, catalog: Catalog, drill: Drill
 ) -> tuple[list[str], list[Row]]:
     """Headers and rows of one table, from one query."""
     if table == "months":
-        months = dashboard.monthly(referrals, drill, since)
+        months = dashboard.monthly(scope, drill)
         return [
             _("Month"),
             _("Referrals"),
@@ -78,12 +70,12 @@ def csv_table(
             _("Choices recorded"),
         ], [[f"{m.month:%Y-%m}", m.referrals, m.offered_non_twelve_step, m.chosen] for m in months]
     if table == "first-ranked":
-        bars = dashboard.by_first_ranked(dashboard.facts(referrals), catalog, drill)
+        bars = dashboard.by_first_ranked(dashboard.facts(scope), catalog, drill)
         return [_("Group"), _("Slug"), _("Referrals"), _("Share")], [
             [b.label, b.key, b.count, _fraction(b.share)] for b in bars
         ]
     if table == "chosen":
-        groups = dashboard.by_chosen(dashboard.facts(referrals), catalog, drill)
+        groups = dashboard.by_chosen(dashboard.facts(scope), catalog, drill)
         return [_("Group"), _("Slug"), _("Twelve-step"), *_outcome_headers()], [
             [
                 g.name,
@@ -94,18 +86,18 @@ def csv_table(
             for g in groups
         ]
     if table == "themes":
-        themes = dashboard.by_theme(referrals, drill)
+        themes = dashboard.by_theme(scope, drill)
         slugs = sorted({slug for t in themes for slug in t.by_group}, key=catalog.name)
         return [_("Theme"), _("Disengaged referrals"), *(catalog.name(s) for s in slugs)], [
             [t.label, t.count, *(t.by_group.get(s, 0) for s in slugs)] for t in themes
         ]
     if table == "reasons":
-        bars = dashboard.by_reason(referrals, drill, 0)
+        bars = dashboard.by_reason(scope, drill, 0)
         return [_("Theme"), _("Reason"), _("Code"), _("Disengaged referrals")], [
             [str(THEME_LABELS[THEME_OF[b.key]]), b.label, b.key, b.count] for b in bars
         ]
     if table == "counsellors":
-        rows = dashboard.by_counsellor(dashboard.facts(referrals), catalog, drill)
+        rows = dashboard.by_counsellor(dashboard.facts(scope), catalog, drill)
         return [
             _("Counsellor"),
             _("Referrals"),

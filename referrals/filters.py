@@ -10,6 +10,8 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -17,7 +19,7 @@ from accounts.models import User
 from accounts.roles import Role
 from catalog.models import Group
 from referrals.followup import REASON_CHOICES, THEME_LABELS, THEME_OF
-from referrals.models import FollowUpReason, Referral
+from referrals.models import FollowUpReason, Grain, Referral, Tally
 
 PERIODS = [
     ("3m", _("Last 3 months")),
@@ -139,14 +141,32 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
             self.filters["counsellor"].queryset = (
                 User.objects.filter(organisation_id=user.organisation_id)
                 .filter(
+                    # Those who were counsellors and have referrals, from the tallies
+                    # of months: a few thousand rows where the referrals are a million.
                     Q(groups__name=Role.COUNSELLOR)
-                    | Exists(Referral.objects.filter(counsellor=OuterRef("pk")))
+                    | Q(pk__in=self._months().values("counsellor_id"))
                 )
                 .distinct()
                 .order_by("username")
             )
         else:
             del self.filters["counsellor"]
+        # Any country is a valid filter (it may count nothing), but the list offers
+        # only the countries of the user's referrals, not two hundred and fifty.
+        self.form.fields["country"].widget.choices = CallableChoiceIterator(lambda: self._countries)
+
+    def _months(self) -> QuerySet[Tally]:
+        """The tallies of the months of the user's referrals."""
+        return Tally.objects.visible_to(self.user).filter(grain=Grain.MONTH, referrals__gt=0)
+
+    @cached_property
+    def _countries(self) -> list[tuple[str, str]]:
+        codes = set(self._months().values_list("country", flat=True).distinct())
+        if self.form.data.get("country"):
+            codes.add(self.form.data["country"])
+        return [("", str(_("All countries")))] + [
+            (code, name) for code, name in country_choices() if code in codes
+        ]
 
     @property
     def today(self) -> datetime.date:

@@ -122,6 +122,19 @@ THEME_LABELS: dict[str, str | Promise] = {theme.key: theme.label for theme in RE
 REASON_LABELS: dict[str, str | Promise] = dict(REASON_CHOICES)
 
 
+def theme_expression(code: str) -> models.Case:
+    """The theme of the reason code in the column `code`, in SQL."""
+    return models.Case(
+        *[
+            models.When(
+                **{f"{code}__in": [c for c, _label in theme.codes]}, then=models.Value(theme.key)
+            )
+            for theme in REASON_THEMES
+        ],
+        output_field=models.CharField(),
+    )
+
+
 @dataclass(frozen=True)
 class Recorded:
     """One recorded follow-up, as far as the outcome is concerned."""

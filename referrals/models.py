@@ -238,3 +238,117 @@ class FollowUpReason(models.Model):
 
     def __str__(self) -> str:
         return self.get_code_display()
+
+
+class Grain(models.TextChoices):
+    """How long a tally's period is: a month (what the dashboard's months add up) or a
+    day (for the days of a period that starts or ends inside a month)."""
+
+    MONTH = "month", _("month")
+    DAY = "day", _("day")
+
+
+class TallyQuerySet(models.QuerySet[Any]):
+    def visible_to(self, user: Any) -> TallyQuerySet:
+        """The counts of the referrals the user may see (ReferralQuerySet.visible_to)."""
+        from accounts.roles import Role
+
+        mine = self.filter(organisation_id=user.organisation_id)
+        if user.has_role(Role.SUPERVISOR):
+            return mine
+        return mine.filter(counsellor=user)
+
+
+def _tally_constraints(label: str, key: list[str]) -> list[models.BaseConstraint]:
+    return [
+        # Its index serves the dashboard: one organisation's months (and days) of a period.
+        models.UniqueConstraint(
+            fields=["organisation", "grain", "start", *key], name=f"referrals_{label}_one_per_key"
+        ),
+        models.CheckConstraint(
+            condition=Q(grain=Grain.DAY) | Q(grain=Grain.MONTH, start__day=1),
+            name=f"referrals_{label}_grain_valid",
+        ),
+    ]
+
+
+class TallyBase(models.Model):
+    """What both tallies count by: an organisation's period, counsellor, country and
+    chosen group."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    grain = models.CharField(_("period"), max_length=5, choices=Grain.choices)
+    # The first day counted, of Referral.created_at in the site's time zone.
+    start = models.DateField(_("from"))
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("counsellor"),
+    )
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    chosen_group = models.CharField(_("chosen group"), max_length=50, blank=True)
+    referrals = models.PositiveIntegerField(_("referrals"), default=0)
+
+    objects = TallyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Tally(TallyBase):
+    """Referrals of one month, or of one day, counted by what the dashboard shows and
+    filters by, so that it adds up a few thousand counts instead of a million referrals.
+
+    Every referral counts in the tally of its month and in that of its day. Kept by
+    referrals.tallies in the transaction of every write of a referral; counted afresh
+    from the referrals by `manage.py rebuild_tallies`.
+    """
+
+    first_ranked = models.CharField(_("first-ranked group"), max_length=50, blank=True)
+    # Of `referrals`, how many ...
+    offered_non_twelve_step = models.PositiveIntegerField(
+        _("menu offered a non-twelve-step group"), default=0
+    )
+    awaiting = models.PositiveIntegerField(_("awaiting the first follow-up"), default=0)
+    attended = models.PositiveIntegerField(_("attended a first meeting"), default=0)
+    not_attended = models.PositiveIntegerField(_("did not attend"), default=0)
+    engaged_one_month = models.PositiveIntegerField(_("engaged at one month"), default=0)
+    engaged_three_months = models.PositiveIntegerField(_("engaged at three months"), default=0)
+    disengaged = models.PositiveIntegerField(_("disengaged"), default=0)
+
+    class Meta:
+        verbose_name = _("tally of referrals")
+        verbose_name_plural = _("tallies of referrals")
+        constraints = _tally_constraints(
+            "tally", ["counsellor", "country", "first_ranked", "chosen_group"]
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"{self.grain} {self.start} {self.counsellor_id} {self.chosen_group}: {self.referrals}"
+        )
+
+
+class ReasonTally(TallyBase):
+    """Disengaged referrals of a month or a day counted by reason, as Tally counts
+    referrals.
+
+    A row with a code counts the referrals that gave that reason; the row of a theme
+    without a code counts those that gave any reason of the theme, each once.
+    """
+
+    theme = models.CharField(_("theme"), max_length=60)
+    code = models.CharField(_("reason"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("tally of reasons for disengaging")
+        verbose_name_plural = _("tallies of reasons for disengaging")
+        constraints = _tally_constraints(
+            "reasontally", ["counsellor", "country", "chosen_group", "theme", "code"]
+        )
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.start} {self.theme} {self.code}: {self.referrals}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit import log
 from audit.models import AuditEntry
+from referrals import tallies
 from referrals.followup import (
     OUTCOMES,
     REASON_LABELS,
@@ -45,6 +46,7 @@ def save_referral(
     )
     referral.full_clean()
     referral.save()
+    tallies.move(None, tallies.contribution(referral, []))
     log.referral_event(AuditEntry.Action.CREATE, referral, user=counsellor)
     return referral
 
@@ -71,12 +73,14 @@ def record_choice(*, referral: Referral, group: str) -> Referral:
             ),
             code="followed_up",
         )
+    before = tallies.current(referral)
     referral.chosen_group = group
     apply_status(referral, [])
     # The reference was checked when the referral was saved; one saved before today's
     # rules on pseudonyms must still take the patient's choice.
     referral.full_clean(exclude=["reference"])
     referral.save()
+    tallies.move(before, tallies.current(referral))
     # What was chosen is health data: it stays in the referral, not in the log.
     log.referral_event(AuditEntry.Action.CHANGE, referral, summary="choice recorded")
     return referral
@@ -195,6 +199,7 @@ def record_follow_up(
     if problem:
         raise ValidationError(str(problem), code="contradiction")
 
+    before = tallies.current(referral)
     follow_up.save()
     follow_up.reasons.all().delete()
     FollowUpReason.objects.bulk_create(
@@ -202,6 +207,7 @@ def record_follow_up(
     )
     apply_status(referral, recorded)
     referral.save()
+    tallies.move(before, tallies.current(referral))
     # The checkpoint, not the outcome or the reasons: those stay in the referral.
     summary = f"follow-up recorded: {checkpoint}"
     log.referral_event(AuditEntry.Action.CHANGE, referral, summary=summary, user=recorded_by)
@@ -285,6 +291,8 @@ def erase_reference(*, user: User, reference: str) -> int:
     referrals = Referral.objects.filter(organisation_id=user.organisation_id, reference=reference)
     ids = list(referrals.values_list("id", flat=True))
     if ids:
+        for gone in tallies.contributions(Referral.objects.filter(pk__in=ids)):
+            tallies.move(gone, None)
         # Follow-ups and their reasons go with their referral (on_delete=CASCADE).
         Referral.objects.filter(pk__in=ids).delete()
     log.record(

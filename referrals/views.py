@@ -29,10 +29,10 @@ from accounts.roles import Role
 from audit import log
 from audit.models import AuditEntry
 from catalog.models import Group
-from referrals.dashboard import Catalog, Drill
+from referrals.dashboard import Catalog, Drill, Scope
 from referrals.dashboard import build as build_dashboard
 from referrals.exports import TABLES, csv_table, write_csv
-from referrals.filters import DEFAULT_PERIOD, PERIOD_MONTHS, ReferralFilter, months_back
+from referrals.filters import DEFAULT_PERIOD, ReferralFilter
 from referrals.followup import Checkpoint, due_on
 from referrals.forms import ChooseForm, FollowUpForm, IntakeForm, SubjectForm
 from referrals.handout import handout_context
@@ -343,16 +343,6 @@ def _drill(filterset: ReferralFilter) -> Drill:
     return drill
 
 
-def _since(filterset: ReferralFilter) -> datetime.date | None:
-    data = filterset.form.cleaned_data
-    if data.get("since"):
-        return data["since"]  # type: ignore[no-any-return]
-    if data.get("until"):
-        return None
-    months = PERIOD_MONTHS.get(data.get("period") or "")
-    return months_back(timezone.localdate(), months) if months else None
-
-
 @never_cache
 @require_GET
 @can_view_dashboard
@@ -364,10 +354,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     data = None
     if filterset.is_valid():
         data = build_dashboard(
-            filterset.qs.order_by(),
+            Scope.of(filterset),
             catalog=_catalog(),
             drill=_drill(filterset),
-            since=_since(filterset),
             per_counsellor=supervisor,
         )
     log.listing_event(request, "dashboard")
@@ -399,11 +388,7 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     headers, rows = csv_table(
-        table,
-        filterset.qs.order_by(),
-        catalog=_catalog(),
-        drill=_drill(filterset),
-        since=_since(filterset),
+        table, Scope.of(filterset), catalog=_catalog(), drill=_drill(filterset)
     )
     log.listing_event(request, f"dashboard {table}.csv", action=AuditEntry.Action.EXPORT)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group as RoleGroup
 
 from accounts.models import Organisation, User
 from catalog.models import Availability, Group, Source, Trait, TraitValue
+from referrals import tallies
 from referrals.models import Referral
 
 PASSWORD = "a-long-test-password"
@@ -121,3 +122,15 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     country = "NO"
     first_ranked = "na"
     offered_non_twelve_step = True
+
+    @classmethod
+    def _create(cls, model_class: type[Referral], *args: object, **kwargs: object) -> Referral:
+        """Saved as referrals.services.save_referral saves one, with its tallies; a
+        created_at (set on insert otherwise) dates it in the past."""
+        created_at = kwargs.pop("created_at", None)
+        referral: Referral = super()._create(model_class, *args, **kwargs)
+        if created_at is not None:
+            Referral.objects.filter(pk=referral.pk).update(created_at=created_at)
+            referral.refresh_from_db()
+        tallies.move(None, tallies.current(referral))
+        return referral

@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.roles import Role
 from catalog.models import Group
 from referrals.followup import Checkpoint, Outcome
-from referrals.models import Referral
 from referrals.services import record_choice, record_follow_up
 from tests.factories import GroupFactory, ReferralFactory, UserFactory
 
@@ -59,14 +58,13 @@ def bo(organisation):
 
 
 def _referral(counsellor, reference, first, chosen="", offered=True, days_ago=3):
-    pk = ReferralFactory.create(
+    referral = ReferralFactory.create(
         counsellor=counsellor,
         reference=reference,
         first_ranked=first,
         offered_non_twelve_step=offered,
-    ).pk
-    Referral.objects.filter(pk=pk).update(created_at=timezone.now() - dt.timedelta(days=days_ago))
-    referral = Referral.objects.get(pk=pk)
+        created_at=timezone.now() - dt.timedelta(days=days_ago),
+    )
     if chosen:
         referral = record_choice(referral=referral, group=chosen)
     return referral
@@ -217,6 +215,14 @@ def test_filters(supervisor_client, case, bo, query, expected):
     two_years_ago = timezone.localdate() - dt.timedelta(days=730)
     query = query.format(bo=bo.pk, two_years_ago=two_years_ago.isoformat())
     assert _dashboard(supervisor_client, query).referrals == expected
+
+
+def test_the_country_filter_offers_the_countries_of_the_referrals(supervisor_client, case):
+    page = supervisor_client.get("/referrals/dashboard/?country=BE").content.decode()
+    select = re.search(r'<select name="country".*?</select>', page, re.DOTALL)
+    assert select is not None
+    # Norway has referrals; Belgium is the one asked for; no other of the world's.
+    assert re.findall(r'<option value="(\w*)"', select.group()) == ["", "BE", "NO"]
 
 
 def test_a_bad_filter_is_named_and_shows_no_numbers(supervisor_client, case):

@@ -70,9 +70,10 @@ def test_closed_referrals_past_retention_are_anonymised(counsellor, retention):
 
 
 def test_a_referral_never_acted_on_is_anonymised_after_retention_from_saving(counsellor, retention):
-    stale = ReferralFactory.create(counsellor=counsellor, reference="P-0004")
-    Referral.objects.filter(pk=stale.pk).update(
-        created_at=timezone.now() - retention - dt.timedelta(days=2)
+    stale = ReferralFactory.create(
+        counsellor=counsellor,
+        reference="P-0004",
+        created_at=timezone.now() - retention - dt.timedelta(days=2),
     )
     fresh = ReferralFactory.create(counsellor=counsellor, reference="P-0005")
     assert anonymise_expired(today=timezone.localdate()) == 1
@@ -189,9 +190,10 @@ def test_counsellors_cannot_export_or_erase(counsellor_client, counsellor):
 def test_an_anonymised_referral_takes_no_new_choice_or_follow_up(counsellor, retention):
     from django.core.exceptions import ValidationError
 
-    stale = ReferralFactory.create(counsellor=counsellor, reference="P-0009")
-    Referral.objects.filter(pk=stale.pk).update(
-        created_at=timezone.now() - retention - dt.timedelta(days=2)
+    stale = ReferralFactory.create(
+        counsellor=counsellor,
+        reference="P-0009",
+        created_at=timezone.now() - retention - dt.timedelta(days=2),
     )
     closed = _closed(
         counsellor, closed_on=TODAY - retention - dt.timedelta(days=1), reference="P-0010"

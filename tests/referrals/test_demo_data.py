@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from referrals import tallies
 from referrals.models import FollowUp, Referral
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def test_demo_referrals_are_reproducible_and_realistic(reference_catalog, settin
     assert FollowUp.objects.filter(outcome="disengaged", reasons__isnull=True).count() == 0
     assert Referral.objects.filter(disengaged=True).exists()
     assert Referral.objects.exclude(chosen_group="").filter(attended__isnull=True).exists()
+    assert tallies.mismatches() == 0, "the dashboard counts what was generated"
 
     out = io.StringIO()
     call_command("create_demo_referrals", referrals=80, seed=7, stdout=out)
@@ -42,6 +44,7 @@ def test_demo_referrals_are_reproducible_and_realistic(reference_catalog, settin
 
     call_command("create_demo_referrals", referrals=80, seed=7, replace=True, stdout=io.StringIO())
     again = _snapshot()
+    assert tallies.mismatches() == 0
     assert [row[:6] for row in again] == [row[:6] for row in first]
 
 

@@ -182,9 +182,11 @@ def test_the_choice_stays_once_followed_up(referral, counsellor):
 
 
 def _due(counsellor, days_ago: int, reference: str) -> Referral:
-    pk = ReferralFactory.create(counsellor=counsellor, reference=reference).pk
-    Referral.objects.filter(pk=pk).update(created_at=timezone.now() - dt.timedelta(days=days_ago))
-    referral = Referral.objects.get(pk=pk)
+    referral = ReferralFactory.create(
+        counsellor=counsellor,
+        reference=reference,
+        created_at=timezone.now() - dt.timedelta(days=days_ago),
+    )
     return record_choice(referral=referral, group="na")
 
 

@@ -17,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from audit.models import AuditEntry
 from catalog import interchange as catalog_interchange
 from catalog.models import Availability, Group, Source, TraitValue
+from referrals import tallies
 from referrals.followup import Checkpoint, Outcome
 from referrals.models import FollowUp, FollowUpReason, Referral
 from referrals.services import record_choice, record_follow_up
@@ -198,6 +199,7 @@ def _follow_ups(referral: Referral) -> tuple[object, ...]:
             )
         ),
         AuditEntry.objects.count(),
+        sorted(tallies.counted()),
     )
 
 
@@ -206,14 +208,21 @@ def _one_month_recorded(referral: Referral) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("target", "name"),
-    [(FollowUpReason.objects, "bulk_create"), (Referral, "save")],
-    ids=["the reasons", "the referral's status"],
+    ("target", "name", "call"),
+    [
+        (FollowUpReason.objects, "bulk_create", 1),
+        (Referral, "save", 1),
+        # The second of the tallies' updates: the first is written by then.
+        (tallies, "_add", 2),
+    ],
+    ids=["the reasons", "the referral's status", "the dashboard's tallies"],
 )
-def test_a_follow_up_failing_midway_writes_nothing(referral, counsellor, target, name):
+def test_a_follow_up_failing_midway_writes_nothing(referral, counsellor, target, name, call):
     before = _follow_ups(referral)
     with (
-        failing(target, name, on_call=1, written=lambda: _one_month_recorded(referral)) as written,
+        failing(
+            target, name, on_call=call, written=lambda: _one_month_recorded(referral)
+        ) as written,
         pytest.raises(OperationalError),
     ):
         record_follow_up(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.roles import Role
+from referrals import tallies
 from referrals.followup import (
     DUE_AFTER,
     REASON_THEMES,
@@ -123,6 +124,8 @@ class Command(BaseCommand):
             made = self._referrals(
                 organisation, counsellors, snapshot, options["referrals"], options["seed"]
             )
+            # Written in bulk, around the services that keep the tallies.
+            tallies.rebuild([organisation.pk])
         self.stdout.write(f"Created {made} demo referrals at {organisation}.")
 
     def _counsellors(self, organisation: Organisation) -> list[tuple[User, str, float]]:
