@@ -33,6 +33,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from timing import measure  # noqa: E402
 
 SEED_REFERRALS = 5000
@@ -138,10 +139,11 @@ def main() -> None:
         # Not the test environment's instrumented templates: pages render as served.
         client = Client(HTTP_HOST="localhost")
         client.force_login(supervisor)
-        today = datetime.date.today()
-        # A period that starts and ends inside months: its partial months are counted
-        # from the referrals themselves.
-        cut = f"since={today.replace(day=15) - datetime.timedelta(days=180)}&until={today}"
+        today = timezone.localdate()
+        # A period that starts inside a month: its days there come from the tallies of
+        # days, its whole months from those of months.
+        since = today.replace(day=15) - datetime.timedelta(days=180)
+        cut = f"since={since}&until={today - datetime.timedelta(days=1)}"
         pages = [
             "/referrals/dashboard/",
             f"/referrals/dashboard/?{cut}",

@@ -242,7 +242,11 @@ def monthly(scope: Scope, drill: Drill) -> list[Month]:
     if not found and since is None:
         return []
     first = min([*found, *([since.replace(day=1)] if since else [])])
-    last = max([*found, timezone.localdate().replace(day=1)])
+    # To the period's last month, or this month if the period is open or goes on.
+    end = timezone.localdate()
+    if scope.until is not None:
+        end = min(end, scope.until)
+    last = max([*found, end.replace(day=1)])
     months = []
     month = first
     while month <= last:

@@ -8,6 +8,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
@@ -38,6 +39,14 @@ OUTCOMES = [
     ("engaged_three_months", _("Engaged at three months")),
     ("disengaged", _("Disengaged")),
     ("due", _("Follow-up due")),
+]
+
+
+# Dates a period can start or end on: any a referral can have, with room for the
+# arithmetic of days and months (a year 9999 would overflow it).
+DATE_RANGE = [
+    MinValueValidator(datetime.date(2000, 1, 1)),
+    MaxValueValidator(datetime.date(2999, 12, 31)),
 ]
 
 
@@ -87,9 +96,13 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
         label=_("From"),
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Overrides the period."),
+        validators=DATE_RANGE,
     )
     until = django_filters.DateFilter(
-        method="filter_until", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_until",
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DATE_RANGE,
     )
     counsellor = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), label=_("Counsellor"), empty_label=_("All counsellors")
@@ -124,6 +137,7 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
         label=_("Month"),
         input_formats=["%Y-%m"],
         widget=MonthInput(format="%Y-%m"),
+        validators=DATE_RANGE,
     )
 
     class Meta:

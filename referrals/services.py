@@ -288,11 +288,15 @@ def anonymise_expired(*, today: datetime.date | None = None, batch_size: int = 5
 def erase_reference(*, user: User, reference: str) -> int:
     """Erase every referral held under a reference in the user's organisation, with its
     follow-ups; the erasure itself is recorded. Returns how many referrals went."""
-    referrals = Referral.objects.filter(organisation_id=user.organisation_id, reference=reference)
-    ids = list(referrals.values_list("id", flat=True))
+    # Locked first, as the other writes lock a referral before its tallies.
+    referrals = list(
+        Referral.objects.select_for_update()
+        .filter(organisation_id=user.organisation_id, reference=reference)
+        .order_by("pk")
+    )
+    ids = [referral.pk for referral in referrals]
     if ids:
-        for gone in tallies.contributions(Referral.objects.filter(pk__in=ids)):
-            tallies.move(gone, None)
+        tallies.remove(tallies.contributions(referrals))
         # Follow-ups and their reasons go with their referral (on_delete=CASCADE).
         Referral.objects.filter(pk__in=ids).delete()
     log.record(

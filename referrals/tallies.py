@@ -13,16 +13,18 @@ loads, SQL).
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Model, Q, QuerySet
+from django.db.models import Count, F, Model, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accounts.models import Organisation
 from referrals.followup import THEME_OF, theme_expression
 from referrals.models import FollowUpReason, Grain, ReasonTally, Referral, Tally
 
@@ -65,7 +67,11 @@ def periods(day: datetime.date) -> tuple[tuple[str, datetime.date], ...]:
 
 
 def contribution(referral: Referral, codes: Iterable[str]) -> Contribution:
-    """A pure function of the referral's columns and its reasons for disengaging."""
+    """A pure function of the referral's columns and its reasons for disengaging.
+
+    Its day is the day of the site's time zone (TIME_ZONE, never activated per user or
+    organisation), as in the filters of the drill-down list (filters.start_of_day).
+    """
     chosen = bool(referral.chosen_group)
     state = {
         "referrals": True,
@@ -108,9 +114,8 @@ def current(referral: Referral) -> Contribution:
     return contribution(referral, codes)
 
 
-def contributions(referrals: QuerySet[Referral]) -> list[Contribution]:
-    """What each of these referrals contributes, in two queries."""
-    rows = list(referrals)
+def contributions(rows: Sequence[Referral]) -> list[Contribution]:
+    """What each of these referrals contributes, with one query for their reasons."""
     codes: dict[int, list[str]] = defaultdict(list)
     for referral_id, code in FollowUpReason.objects.filter(
         follow_up__referral__in=[r.pk for r in rows if r.disengaged]
@@ -123,11 +128,20 @@ def move(before: Contribution | None, after: Contribution | None) -> None:
     """Take away what a referral contributed before a write, add what it does after.
 
     None stands for a referral not there (before it was created, after it was erased).
-    Must run in the transaction of the write.
+    Must run in the transaction of the write, with the referral locked.
     """
+    _apply([(-1, before), (1, after)])
+
+
+def remove(parts: Iterable[Contribution]) -> None:
+    """Take away what referrals about to be deleted contributed."""
+    _apply([(-1, part) for part in parts])
+
+
+def _apply(signed: Iterable[tuple[int, Contribution | None]]) -> None:
     counts: dict[Key, list[int]] = defaultdict(lambda: [0] * len(MEASURES))
     reasons: dict[Key, int] = defaultdict(int)
-    for sign, part in ((-1, before), (1, after)):
+    for sign, part in signed:
         if part is None:
             continue
         for period in periods(part.day):
@@ -136,26 +150,34 @@ def move(before: Contribution | None, after: Contribution | None) -> None:
                 row[i] += sign * value
             for reason in part.reasons:
                 reasons[(*period, *part.reason_grouping, *reason)] += sign
-    for key, deltas in counts.items():
-        changed = {name: delta for name, delta in zip(MEASURES, deltas, strict=True) if delta}
+    # In one order whatever the write, so that writes sharing rows lock them in the
+    # same order and cannot deadlock.
+    for key in sorted(counts):
+        changed = {n: delta for n, delta in zip(MEASURES, counts[key], strict=True) if delta}
         if changed:
             _add(Tally, dict(zip((*PERIOD, *GROUPING), key, strict=True)), changed)
-    for key, delta in reasons.items():
-        if delta:
+    for key in sorted(reasons):
+        if reasons[key]:
             fields = dict(zip((*PERIOD, *REASON_GROUPING, "theme", "code"), key, strict=True))
-            _add(ReasonTally, fields, {"referrals": delta})
+            _add(ReasonTally, fields, {"referrals": reasons[key]})
 
 
-def _add(model: type[Model], key: dict[str, Any], deltas: dict[str, int]) -> None:
-    rows = model._default_manager.filter(**key)
+def _add(
+    model: type[Tally] | type[ReasonTally], key: dict[str, Any], deltas: dict[str, int]
+) -> None:
+    rows = model.objects.filter(**key)
     change = {name: F(name) + delta for name, delta in deltas.items()}
-    if rows.update(**change):
+    # A count taken below zero means the tallies are out of step with the referrals.
+    enough = {f"{name}__gte": -delta for name, delta in deltas.items() if delta < 0}
+    if rows.filter(**enough).update(**change):
+        if deltas.get("referrals", 0) < 0:
+            rows.filter(referrals=0).delete()  # a row that counts no referral any more
         return
-    if any(delta < 0 for delta in deltas.values()):
+    if enough:
         raise TallyMismatch(model, key)
     try:
         with transaction.atomic():
-            model._default_manager.create(**key, **deltas)
+            model.objects.create(**key, **deltas)
     except IntegrityError:
         # Another write created the row since the update above.
         if not rows.update(**change):
@@ -167,32 +189,29 @@ class TallyMismatch(RuntimeError):
 
     def __init__(self, model: type[Model], key: dict[str, Any]) -> None:
         super().__init__(
-            f"{model._meta.label} has no row for {key} to take a referral from; "
-            "referrals were changed around referrals.services: run manage.py rebuild_tallies."
+            f"{model._meta.label} has too few referrals counted for {key}: referrals were "
+            "written around referrals.services; run manage.py rebuild_tallies."
         )
 
 
-@transaction.atomic
-def rebuild(organisation_ids: Iterable[int] | None = None) -> tuple[int, int]:
-    """Count the tallies afresh from the referrals (of some organisations, or all).
-    Returns how many rows of Tally and of ReasonTally there are now."""
+def _lock() -> None:
+    """Writes of referrals wait until new counts are in, so none is lost or counted
+    twice (SQLite serialises writes anyway)."""
+    if connection.vendor == "postgresql":
+        names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Tally, ReasonTally))
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
+
+
+def afresh(organisation_ids: Iterable[int] | None = None) -> Iterator[Tally | ReasonTally]:
+    """The tallies counted from the referrals themselves (unsaved): those of days from
+    queries grouped by day, and those of months added up from them."""
     referrals = Referral.objects.order_by()
     reasons = FollowUpReason.objects.filter(follow_up__referral__disengaged=True).order_by()
-    tallies, reason_tallies = Tally.objects.all(), ReasonTally.objects.all()
     if organisation_ids is not None:
         ids = list(organisation_ids)
         referrals = referrals.filter(organisation_id__in=ids)
         reasons = reasons.filter(follow_up__referral__organisation_id__in=ids)
-        tallies = tallies.filter(organisation_id__in=ids)
-        reason_tallies = reason_tallies.filter(organisation_id__in=ids)
-    if connection.vendor == "postgresql":
-        # Writes of referrals wait until the new counts are in; none is lost or
-        # counted twice (SQLite serialises writes anyway).
-        names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Tally, ReasonTally))
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
-    tallies.delete()
-    reason_tallies.delete()
 
     chosen = ~Q(chosen_group="")
     per_day = referrals.values(*GROUPING, day=TruncDate("created_at")).annotate(
@@ -205,7 +224,7 @@ def rebuild(organisation_ids: Iterable[int] | None = None) -> tuple[int, int]:
         n_engaged_three_months=Count("pk", filter=Q(engaged_three_months=True)),
         n_disengaged=Count("pk", filter=Q(disengaged=True)),
     )
-    made = _save(
+    yield from _with_months(
         Tally,
         (
             (
@@ -220,87 +239,108 @@ def rebuild(organisation_ids: Iterable[int] | None = None) -> tuple[int, int]:
     of = "follow_up__referral__"
     columns = {name: F(f"{of}{name}") for name in REASON_GROUPING}
     day = TruncDate(f"{of}created_at")
+    # Referrals, not reasons: a referral has one disengaged follow-up and gives a reason
+    # once; under a theme it counts once however many of the theme's reasons it gave.
     distinct = Count(f"{of}id", distinct=True)
     per_code = reasons.values(**columns, day=day, reason=F("code")).annotate(n=distinct)
-    # Two reasons of one theme count the referral once under the theme.
     per_theme = reasons.values(**columns, day=day, group=theme_expression("code")).annotate(
         n=distinct
     )
-    reason_rows = [
-        (
-            row["day"],
-            {
-                **{name: row[name] for name in REASON_GROUPING},
-                "theme": THEME_OF[row["reason"]],
-                "code": row["reason"],
-            },
-            {"referrals": row["n"]},
-        )
-        for row in per_code.iterator()
-    ] + [
-        (
-            row["day"],
-            {**{name: row[name] for name in REASON_GROUPING}, "theme": row["group"], "code": ""},
-            {"referrals": row["n"]},
-        )
-        for row in per_theme.iterator()
-    ]
-    return made, _save(ReasonTally, reason_rows)
+
+    def reason_rows() -> Iterator[tuple[datetime.date, dict[str, Any], dict[str, int]]]:
+        for row in per_code.iterator():
+            grouping = {name: row[name] for name in REASON_GROUPING}
+            theme = THEME_OF[row["reason"]]
+            yield (
+                row["day"],
+                {**grouping, "theme": theme, "code": row["reason"]},
+                {"referrals": row["n"]},
+            )
+        for row in per_theme.iterator():
+            grouping = {name: row[name] for name in REASON_GROUPING}
+            yield (
+                row["day"],
+                {**grouping, "theme": row["group"], "code": ""},
+                {"referrals": row["n"]},
+            )
+
+    yield from _with_months(ReasonTally, reason_rows())
 
 
-def _save(
+def _with_months(
     model: type[Tally] | type[ReasonTally],
     rows: Iterable[tuple[datetime.date, dict[str, Any], dict[str, int]]],
-) -> int:
-    """Save the tallies of days as they come, and those of months added up from them.
-    Returns how many rows were saved."""
+) -> Iterator[Tally | ReasonTally]:
+    """The tallies of these days, then those of their months, added up from them."""
     months: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-    def every() -> Iterator[Tally | ReasonTally]:
-        for day, grouping, counts in rows:
-            yield model(grain=Grain.DAY, start=day, **grouping, **counts)
-            key = (day.replace(day=1), *grouping.values())
-            if key not in months:
-                months[key] = {"start": key[0], **grouping, **dict.fromkeys(counts, 0)}
-            month = months[key]
-            for name, count in counts.items():
-                month[name] += count
-        for month in months.values():
-            yield model(grain=Grain.MONTH, **month)
-
-    made = 0
-    batch: list[Any] = []
-    for row in every():
-        batch.append(row)
-        if len(batch) == 2000:
-            made += len(model.objects.bulk_create(batch))
-            batch = []
-    return made + len(model.objects.bulk_create(batch))
+    for day, grouping, counts in rows:
+        yield model(grain=Grain.DAY, start=day, **grouping, **counts)
+        key = (day.replace(day=1), *grouping.values())
+        if key not in months:
+            months[key] = {"start": key[0], **grouping, **dict.fromkeys(counts, 0)}
+        month = months[key]
+        for name, count in counts.items():
+            month[name] += count
+    for month in months.values():
+        yield model(grain=Grain.MONTH, **month)
 
 
-def counted(organisation_ids: Iterable[int] | None = None) -> set[tuple[Any, ...]]:
-    """The tallies as they stand, as comparable rows, leaving out rows counted down to
-    zero (moves leave them behind; they add nothing)."""
-    tallies = Tally.objects.filter(referrals__gt=0)
-    reasons = ReasonTally.objects.filter(referrals__gt=0)
-    if organisation_ids is not None:
-        ids = list(organisation_ids)
-        tallies, reasons = (
-            tallies.filter(organisation_id__in=ids),
-            reasons.filter(organisation_id__in=ids),
-        )
-    return {("tally", *row) for row in tallies.values_list(*PERIOD, *GROUPING, *MEASURES)} | {
-        ("reason", *row)
-        for row in reasons.values_list(*PERIOD, *REASON_GROUPING, "theme", "code", "referrals")
-    }
+@transaction.atomic
+def rebuild(organisation_ids: Iterable[int] | None = None) -> tuple[int, int]:
+    """Count the tallies afresh from the referrals (of some organisations, or all).
+    Returns how many rows of Tally and of ReasonTally there are now."""
+    ids = None if organisation_ids is None else list(organisation_ids)
+    _lock()
+    for model in (Tally, ReasonTally):
+        stale = model.objects.all()
+        (stale if ids is None else stale.filter(organisation_id__in=ids)).delete()
+    made: dict[type[Model], int] = {Tally: 0, ReasonTally: 0}
+    kind: type[Model]
+    for kind, rows in itertools.groupby(afresh(ids), key=type):
+        batch: list[Any]
+        while batch := list(itertools.islice(rows, 2000)):
+            made[kind] += len(kind._default_manager.bulk_create(batch))
+    return made[Tally], made[ReasonTally]
+
+
+def _comparable(row: Tally | ReasonTally) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    grouping: tuple[str, ...]
+    measures: tuple[str, ...]
+    if isinstance(row, Tally):
+        grouping, measures = (*PERIOD, *GROUPING), MEASURES
+    else:
+        grouping, measures = (*PERIOD, *REASON_GROUPING, "theme", "code"), ("referrals",)
+    key = (type(row).__name__, *(getattr(row, name) for name in grouping))
+    return key, tuple(getattr(row, name) for name in measures)
+
+
+def counted(organisation_ids: Iterable[int] | None = None) -> dict[Key, tuple[int, ...]]:
+    """The tallies as stored, comparable with those counted afresh."""
+    counts: dict[Key, tuple[int, ...]] = {}
+    for model in (Tally, ReasonTally):
+        rows = model.objects.all()
+        if organisation_ids is not None:
+            rows = rows.filter(organisation_id__in=list(organisation_ids))
+        counts.update(_comparable(row) for row in rows.iterator())
+    return counts
 
 
 def mismatches(organisation_ids: Iterable[int] | None = None) -> int:
-    """How many rows of the tallies differ from a count afresh; writes nothing."""
-    ids = None if organisation_ids is None else list(organisation_ids)
+    """How many tallies differ from a count afresh of the referrals (missing, extra or
+    counting otherwise), an organisation at a time; writes nothing."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        kept = counted(ids)
-        rebuild(ids)
-        fresh = counted(ids)
-        transaction.set_rollback(True)
-    return len(kept ^ fresh)
+        if outermost and connection.vendor == "postgresql":
+            # Both counts from one snapshot, while writes go on.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if organisation_ids is None:
+            organisation_ids = Organisation.objects.values_list("pk", flat=True)
+        wrong = 0
+        for organisation_id in list(organisation_ids):
+            stored = counted([organisation_id])
+            fresh = dict(_comparable(row) for row in afresh([organisation_id]))
+            wrong += sum(
+                1 for key in stored.keys() | fresh.keys() if stored.get(key) != fresh.get(key)
+            )
+    return wrong

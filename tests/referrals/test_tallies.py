@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.roles import Role
-from referrals import tallies
+from referrals import dashboard, tallies
+from referrals.filters import ReferralFilter
 from referrals.followup import REASON_CHOICES, Checkpoint, Outcome
 from referrals.matching import match
 from referrals.models import ReasonTally, Referral, Tally
@@ -42,8 +43,8 @@ GROUPS = ["na", "aa", "smart-recovery"]
 REFERENCES = ["P-1", "P-2", "P-3"]
 
 
-def _at(day: dt.date, hour: int = 12) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+def _at(day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
 
 
 # --- Every write keeps the tallies current ------------------------------------------
@@ -55,7 +56,7 @@ saves = st.tuples(
     st.sampled_from(GROUPS),  # first ranked
     st.booleans(),  # offered a non-twelve-step group
     st.sampled_from(["NO", "BE"]),
-    st.sampled_from([0, 3, 40, 800]),  # days ago
+    st.integers(0, 7),  # when: one of _moments()
 )
 choices = st.tuples(st.just("choose"), st.integers(0, 20), st.sampled_from(GROUPS))
 follow_ups = st.tuples(
@@ -82,17 +83,35 @@ operations = st.lists(
 )
 
 
+def _moments() -> list[dt.datetime]:
+    """When referrals are saved: now, days and years ago, and next to local midnight at
+    the turn of a month and of a year, where a day or month in UTC would differ."""
+    now = timezone.localtime()
+    first = now.date().replace(day=1)
+    new_year = dt.date(now.year, 1, 1)
+    return [
+        now,
+        now - dt.timedelta(days=3),
+        now - dt.timedelta(days=40),
+        now - dt.timedelta(days=800),  # past retention
+        _at(first - dt.timedelta(days=1), 23, 30),
+        _at(first - dt.timedelta(days=31), 0, 30),
+        _at(new_year, 0, 30),
+        _at(new_year - dt.timedelta(days=1), 23, 30),
+    ]
+
+
 def _apply(operation: tuple, people: list, supervisor, made: list[int]) -> None:
     kind, *args = operation
     if kind == "save":
-        reference, who, first, offered, country, days_ago = args
+        reference, who, first, offered, country, moment = args
         saved = ReferralFactory.create(
             counsellor=people[who],
             reference=reference,
             first_ranked=first,
             offered_non_twelve_step=offered,
             country=country,
-            created_at=timezone.now() - dt.timedelta(days=days_ago),
+            created_at=_moments()[moment],
         )
         made.append(saved.pk)
         return
@@ -145,6 +164,71 @@ def test_every_write_of_a_referral_keeps_the_tallies_current(script, people, sup
                 _apply(operation, people, supervisor, made)
         assert tallies.mismatches() == 0, script
         transaction.set_rollback(True)
+
+
+@pytest.fixture
+def around_the_turns(people):
+    """Referrals on each of _moments(), some followed up to disengagement."""
+    for n, moment in enumerate(_moments()):
+        for who, group in enumerate(["na", "smart-recovery"]):
+            saved = ReferralFactory.create(
+                counsellor=people[who], reference=f"P-{n}{who}", created_at=moment
+            )
+            referral = record_choice(referral=saved, group=group)
+            if (n + who) % 3:
+                record_follow_up(
+                    referral=referral,
+                    recorded_by=people[who],
+                    checkpoint=ONE,
+                    outcome=Outcome.DISENGAGED,
+                    reasons=CODES[n % 5 :: 7][: 1 + who],
+                )
+
+
+# A period's first or last day: open, the day of a referral or one either side of it.
+days = st.one_of(st.none(), st.tuples(st.integers(0, 7), st.integers(-1, 1)))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(since=days, until=days)
+def test_each_number_of_any_period_is_the_length_of_the_list_behind_it(
+    around_the_turns, supervisor, since, until
+):
+    def day(choice: tuple[int, int] | None) -> dt.date | None:
+        if choice is None:
+            return None
+        moment, offset = choice
+        return timezone.localdate(_moments()[moment]) + dt.timedelta(days=offset)
+
+    _assert_the_dashboard_counts_what_the_list_shows(supervisor, day(since), day(until))
+
+
+def _assert_the_dashboard_counts_what_the_list_shows(supervisor, since, until) -> None:
+    """The numbers of a period, from the tallies, are the lengths of the lists they link
+    to, filtered from the referrals themselves."""
+    period = {"since": since or "", "until": until or ""}
+    filterset = ReferralFilter({**period, "period": ""}, user=supervisor)
+    assert filterset.is_valid()
+    scope = dashboard.Scope.of(filterset)
+    rows = dashboard.facts(scope)
+
+    def listed(**facet: str) -> int:
+        return int(ReferralFilter({**period, **facet}, user=supervisor).qs.count())
+
+    assert sum(row["n"] for row in rows) == listed(), period
+    for outcome in ("attended", "not_attended", "engaged_three_months", "disengaged"):
+        assert sum(row[f"n_{outcome}"] for row in rows) == listed(outcome=outcome), outcome
+    for bar in dashboard.by_reason(scope, lambda **facet: "", 0):
+        assert bar.count == listed(reason=bar.key), bar.key
+    for theme in dashboard.by_theme(scope, lambda **facet: ""):
+        assert theme.count == listed(theme=theme.key), theme.key
+    for month in dashboard.monthly(scope, lambda **facet: ""):
+        assert month.referrals == listed(month=f"{month.month:%Y-%m}"), month
 
 
 def test_a_referral_saved_from_a_menu_is_counted(reference_catalog, counsellor, supervisor_client):
@@ -210,9 +294,13 @@ def test_rebuild_tallies_names_an_unknown_organisation(organisation):
         call_command("rebuild_tallies", "--organisation", "nowhere")
 
 
-def test_a_tally_out_of_step_refuses_the_write_instead_of_counting_wrong(counsellor):
+@pytest.mark.parametrize("out_of_step", ["missing", "counted too low"])
+def test_a_tally_out_of_step_refuses_the_write_instead_of_counting_wrong(counsellor, out_of_step):
     referral = record_choice(referral=ReferralFactory(counsellor=counsellor), group="na")
-    Tally.objects.all().delete()
+    if out_of_step == "missing":
+        Tally.objects.all().delete()
+    else:
+        Tally.objects.update(awaiting=0)
     with pytest.raises(tallies.TallyMismatch, match="rebuild_tallies"):
         record_follow_up(
             referral=referral,
@@ -221,6 +309,14 @@ def test_a_tally_out_of_step_refuses_the_write_instead_of_counting_wrong(counsel
             outcome=Outcome.NOT_ATTENDED,
         )
     assert not referral.follow_ups.exists()
+
+
+def test_a_tally_counting_nothing_any_more_goes(counsellor, supervisor):
+    first = record_choice(referral=ReferralFactory(counsellor=counsellor), group="na")
+    record_choice(referral=first, group="aa")
+    assert set(Tally.objects.values_list("chosen_group", flat=True)) == {"aa"}
+    erase_reference(user=supervisor, reference=first.reference)
+    assert not Tally.objects.exists()
 
 
 def test_the_migration_counts_the_referrals_saved_before_tallies(counsellor):
@@ -329,6 +425,7 @@ def test_a_period_cutting_months_counts_only_its_days(supervisor_client, spring,
         ("04-01", "04-30", 1),  # one whole month
         ("05-21", "", 1),  # open-ended
         ("", "03-14", 1),  # open-started
+        ("05-21", "03-14", 0),  # ending before it starts
     ],
 )
 def test_periods_count_every_referral_of_their_days_once(
@@ -349,6 +446,16 @@ def test_csv_of_a_period_cutting_months_counts_its_days(supervisor_client, sprin
     rows = [row.split(",") for row in response.content.decode().splitlines()[1:]]
     counted = {month: n for month, n, *_rest in rows if n != "0"}
     assert counted == {f"{spring}-03": "1", f"{spring}-04": "1", f"{spring}-05": "1"}
+
+
+def test_a_date_out_of_range_is_named_not_a_server_error(supervisor_client, spring):
+    for query in ("until=9999-12-31", "since=9999-12-31", "month=9999-12"):
+        response = supervisor_client.get(f"/referrals/?{query}")
+        assert response.status_code == 200
+        assert "Ensure this value is less than or equal to 2999-12-31" in response.content.decode()
+    response = supervisor_client.get("/referrals/dashboard/?until=9999-12-31")
+    assert response.context["dashboard"] is None
+    assert "less than or equal to 2999-12-31" in response.content.decode()
 
 
 # --- Concurrent writes ----------------------------------------------------------------
@@ -386,3 +493,40 @@ def test_two_writes_creating_the_same_tally_at_once_both_count(organisation, cou
     thread.join(10)
     assert not errors
     assert [t.referrals for t in Tally.objects.all()] == [2, 2]  # month and day
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+def test_an_erasure_waits_for_a_follow_up_being_written_and_takes_away_what_it_counted(
+    organisation, counsellor, supervisor
+):
+    referral = record_choice(referral=ReferralFactory(counsellor=counsellor), group="na")
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def eraser() -> None:
+        try:
+            erase_reference(user=supervisor, reference=referral.reference)
+        except BaseException as error:  # reported by the test below
+            errors.append(error)
+        finally:
+            connection.close()
+            done.set()
+
+    with transaction.atomic():
+        record_follow_up(
+            referral=referral,
+            recorded_by=counsellor,
+            checkpoint=ONE,
+            outcome=Outcome.DISENGAGED,
+            reasons=["conformity-pressure"],
+        )
+        thread = threading.Thread(target=eraser)
+        thread.start()
+        assert not done.wait(0.5), "the erasure should wait for the follow-up's lock"
+    thread.join(10)
+    assert not errors
+    assert not Referral.objects.exists()
+    assert tallies.mismatches() == 0
+    assert not Tally.objects.exists()
+    assert not ReasonTally.objects.exists()

@@ -199,7 +199,7 @@ def _follow_ups(referral: Referral) -> tuple[object, ...]:
             )
         ),
         AuditEntry.objects.count(),
-        sorted(tallies.counted()),
+        sorted(tallies.counted().items()),
     )
 
 
