@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -102,6 +102,53 @@ class Scope:
 
 def _days(first: datetime.date | None, last: datetime.date | None) -> Q:
     return Q(grain=Grain.DAY, start__gte=first, start__lte=last)
+
+
+def listed(filterset: ReferralFilter) -> int | None:
+    """How many referrals a list with these filters holds, from the tallies, where they
+    can tell: the dashboard's filters and the facets of its numbers (a list of a million
+    referrals counts itself slowly). None where they cannot: a search by reference,
+    follow-ups due, or facets the tallies do not cross."""
+    if not filterset.is_bound:
+        return _sum(Scope(filterset.user).tallies(Tally), "referrals")
+    data = filterset.form.cleaned_data
+    scope = Scope.of(filterset)
+    if data.get("month"):
+        first = data["month"].replace(day=1)
+        last = next_month(first) - datetime.timedelta(days=1)
+        since = max(first, scope.since) if scope.since else first
+        until = min(last, scope.until) if scope.until else last
+        if since > until:
+            return 0
+        scope = replace(scope, since=since, until=until)
+    first_ranked, offered = data.get("first_ranked"), data.get("offered_non_twelve_step")
+    outcome, theme, reason = data.get("outcome"), data.get("theme"), data.get("reason")
+    if data.get("q") or outcome == "due":
+        return None
+    if theme or reason:
+        if first_ranked or offered is not None or outcome not in (None, "", "disengaged"):
+            return None
+        if theme and reason and THEME_OF[reason] != theme:
+            return 0
+        reasons = scope.tallies(ReasonTally)
+        if reason:
+            return _sum(reasons.filter(code=reason), "referrals")
+        return _sum(reasons.filter(theme=theme, code=""), "referrals")
+    rows = scope.tallies(Tally)
+    if first_ranked:
+        rows = rows.filter(first_ranked=first_ranked)
+    if offered is not None:
+        if outcome:
+            return None
+        with_one = _sum(rows, "offered_non_twelve_step")
+        return with_one if offered else _sum(rows, "referrals") - with_one
+    if outcome == "no_choice":
+        return _sum(rows.filter(chosen_group=""), "referrals")
+    return _sum(rows, outcome or "referrals")
+
+
+def _sum(rows: QuerySet[Any], name: str) -> int:
+    return int(rows.aggregate(n=Coalesce(Sum(name), 0))["n"])
 
 
 def share(part: int, whole: int) -> float | None:

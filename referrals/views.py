@@ -20,6 +20,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -29,7 +30,7 @@ from accounts.roles import Role
 from audit import log
 from audit.models import AuditEntry
 from catalog.models import Group
-from referrals.dashboard import Catalog, Drill, Scope
+from referrals.dashboard import Catalog, Drill, Scope, listed
 from referrals.dashboard import build as build_dashboard
 from referrals.exports import TABLES, csv_table, write_csv
 from referrals.filters import DEFAULT_PERIOD, ReferralFilter
@@ -129,7 +130,9 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     filterset = ReferralFilter(request.GET or None, user=request.user)  # type: ignore[arg-type]
     referrals = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     referrals = referrals.select_related("counsellor").defer("profile", "menu")
-    page = Paginator(referrals, 25).get_page(request.GET.get("page"))
+    valid = not filterset.is_bound or filterset.is_valid()
+    paginator = CountedPaginator(referrals, 25, count=listed(filterset) if valid else None)
+    page = paginator.get_page(request.GET.get("page"))
     log.listing_event(request, "referral list")
     drill_downs = [
         (filterset.form[name].label, _shown_value(filterset, name))
@@ -144,6 +147,19 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
     }
     return render(request, "referrals/referral_list.html", context)
+
+
+class CountedPaginator(Paginator[Referral]):
+    """A paginator told how many objects there are, where that is known without
+    counting them."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int | None) -> None:
+        super().__init__(object_list, per_page)
+        self.known = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known if self.known is not None else super().count
 
 
 def _shown_value(filterset: ReferralFilter, name: str) -> str:
