@@ -1,9 +1,9 @@
 """The supervisor's dashboard: referral patterns, counted in the database.
 
 The charts add up the tallies of the referrals (referrals.tallies): those of the
-period's whole months and those of its days outside them, a few thousand rows however
-many referrals there are. Each chart is one grouped query; what Python does
-afterwards works on the grouped rows only.
+period's whole months and those of its days outside them, rows that grow in number
+with counsellors, groups and months, not with referrals. Each chart is one grouped
+query; what Python does afterwards works on the grouped rows only.
 """
 
 from __future__ import annotations

@@ -316,11 +316,12 @@ def _comparable(row: Tally | ReasonTally) -> tuple[tuple[Any, ...], tuple[int, .
 
 def counted(organisation_ids: Iterable[int] | None = None) -> dict[Key, tuple[int, ...]]:
     """The tallies as stored, comparable with those counted afresh."""
+    ids = None if organisation_ids is None else list(organisation_ids)
     counts: dict[Key, tuple[int, ...]] = {}
     for model in (Tally, ReasonTally):
         rows = model.objects.all()
-        if organisation_ids is not None:
-            rows = rows.filter(organisation_id__in=list(organisation_ids))
+        if ids is not None:
+            rows = rows.filter(organisation_id__in=ids)
         counts.update(_comparable(row) for row in rows.iterator())
     return counts
 
