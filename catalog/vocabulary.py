@@ -41,6 +41,12 @@ VOCABULARY: tuple[TraitDefinition, ...] = (
         _("Addiction is framed as a disease."),
     ),
     TraitDefinition(
+        "addict_label",
+        "philosophy",
+        _("Members call themselves addicts"),
+        _("Members introduce themselves as addicts or alcoholics."),
+    ),
+    TraitDefinition(
         "self_empowerment",
         "philosophy",
         _("Strengths and self-empowerment"),
@@ -67,10 +73,19 @@ VOCABULARY: tuple[TraitDefinition, ...] = (
         _("People in opioid maintenance or other medication treatment are fully welcome."),
     ),
     TraitDefinition(
+        "psychiatric_medication_accepted",
+        "medication",
+        _("Psychiatric medication accepted"),
+        _(
+            "Prescribed psychiatric medication taken as directed is accepted; "
+            "it is not seen as a relapse."
+        ),
+    ),
+    TraitDefinition(
         "psychiatric_medication_discussable",
         "medication",
-        _("Psychiatric medication discussable"),
-        _("Psychiatric medication is accepted and can be talked about."),
+        _("Psychiatric medication can be discussed in meetings"),
+        _("Members can talk about their psychiatric medication in meetings."),
     ),
     # Format
     TraitDefinition(
@@ -123,6 +138,12 @@ VOCABULARY: tuple[TraitDefinition, ...] = (
         _("Members work through a sequence of steps, usually with a sponsor."),
     ),
     TraitDefinition(
+        "clean_time_counting",
+        "support",
+        _("Clean time counted"),
+        _("Clean time is counted and celebrated; after a relapse the count starts again."),
+    ),
+    TraitDefinition(
         "mentoring",
         "support",
         _("Mentoring"),
@@ -134,6 +155,15 @@ VOCABULARY: tuple[TraitDefinition, ...] = (
         "population",
         _("Women only"),
         _("Meetings are for women only."),
+    ),
+    TraitDefinition(
+        "requires_psychiatric_condition",
+        "population",
+        _("Membership asks for a psychiatric condition"),
+        _(
+            "Membership is for people with both an addiction and an emotional or "
+            "psychiatric illness."
+        ),
     ),
     TraitDefinition(
         "dual_diagnosis_focus",
