@@ -2,22 +2,31 @@
 
 Pure and deterministic: frozen dataclasses in, frozen dataclasses out, no database.
 Hard constraints exclude a group, with a reason. Soft preferences add or subtract
-the weights of ``referrals.weights``; every such part of a score is a reason
-(fit) or a caution, carrying the trait's source and the study findings that speak
-to it. The menu is diverse by rule: when the catalog allows, at least three
-options, at least one twelve-step and one non-twelve-step.
+the weights of ``referrals.weights``; every such part of a score is a reason (fit),
+a caution or a piece of advice, carrying the fact it rests on (value and source) and
+the study findings that speak to *it*. A fact the catalog does not record, on a trait
+that decides fit for this patient, is a caution worth the least a recorded value
+could score (see ``referrals.weights``). The menu is diverse by rule: when the catalog
+allows, at least three options, at least one twelve-step and one non-twelve-step.
+Every group of the catalog lands exactly once: on the menu, considered, excluded or
+suggested beside the menu.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_countries import countries
 
+from catalog.vocabulary import VOCABULARY
 from referrals import weights as w
+
+# --- The profile's vocabulary, defined once --------------------------------
+# The contract's schema, the intake form and the match command all read these.
 
 Gender = Literal["female", "male", "nonbinary", "unspecified"]
 Substance = Literal[
@@ -30,42 +39,83 @@ Choice = Literal["yes", "no", "no_preference"]
 Attendance = Literal["in_person", "online", "either"]
 Experience = Literal["positive", "mixed", "negative"]
 
-# The study findings (studies.Finding keys) that some rules rest on, by the rule's message.
-RULE_FINDINGS: Mapping[str, frozenset[str]] = {
-    "Members are asked to admit powerlessness, which some find a negative focus.": frozenset(
-        {"powerlessness-negative-focus"}
-    ),
-    "Step 5 means confiding in a sponsor; it hurt some trauma survivors.": frozenset(
-        {"step-five-trauma-survivors"}
-    ),
-    "Meetings are for sharing in turns without dialogue; the patient wants dialogue.": frozenset(
-        {"narrative-sharing-without-dialogue"}
-    ),
-    "Members talk with each other and give feedback, as the patient prefers.": frozenset(
-        {"narrative-sharing-without-dialogue"}
-    ),
-    "Some people with psychiatric comorbidity find it hard to share in the round.": frozenset(
-        {"psychiatric-comorbidity"}
-    ),
-    "Made for people with both an addiction and a mental health condition.": frozenset(
-        {"psychiatric-comorbidity", "advice-comorbidity-alternatives"}
-    ),
-    "Its goal is total abstinence; the patient's goal is moderation.": frozenset(
-        {"relapse-all-or-nothing"}
-    ),
-    "Sponsorship is part of the programme; the patient does not want a sponsor.": frozenset(
-        {"you-can-change-sponsor"}
-    ),
-    "Social and leisure activities beyond meetings, as the patient wishes.": frozenset(
-        {"social-and-leisure-activities"}
-    ),
+# Labels of each answer, for forms and pages (marked here, translated where shown).
+LABELS: Mapping[str, Mapping[str, str]] = {
+    "gender": {
+        "unspecified": gettext_noop("Not stated"),
+        "female": gettext_noop("Female"),
+        "male": gettext_noop("Male"),
+        "nonbinary": gettext_noop("Non-binary"),
+    },
+    "substances": {
+        "opioids": gettext_noop("Opioids"),
+        "alcohol": gettext_noop("Alcohol"),
+        "cocaine": gettext_noop("Cocaine"),
+        "methamphetamine": gettext_noop("Methamphetamine"),
+        "cannabis": gettext_noop("Cannabis"),
+        "benzodiazepines": gettext_noop("Benzodiazepines"),
+        "other": gettext_noop("Other drugs"),
+    },
+    "goal": {
+        "undecided": gettext_noop("Undecided"),
+        "abstinence": gettext_noop("Abstinence"),
+        "moderation": gettext_noop("Moderation"),
+    },
+    "spirituality": {
+        "neutral": gettext_noop("Neutral"),
+        "welcome": gettext_noop("Welcome"),
+        "averse": gettext_noop("Averse"),
+    },
+    "format": {
+        "no_preference": gettext_noop("No preference"),
+        "sharing": gettext_noop("Sharing in turns"),
+        "dialogue": gettext_noop("Dialogue and feedback"),
+        "skills": gettext_noop("Structured skills"),
+    },
+    "wants_sponsor": {
+        "no_preference": gettext_noop("No preference"),
+        "yes": gettext_noop("Yes"),
+        "no": gettext_noop("No"),
+    },
+    "attendance": {
+        "either": gettext_noop("In person or online"),
+        "in_person": gettext_noop("In person"),
+        "online": gettext_noop("Online"),
+    },
+    "experience": {
+        "positive": gettext_noop("Positive"),
+        "mixed": gettext_noop("Mixed"),
+        "negative": gettext_noop("Negative: left after a bad experience"),
+    },
 }
+CHOICE_TYPES: Mapping[str, object] = {
+    "gender": Gender,
+    "substances": Substance,
+    "goal": Goal,
+    "spirituality": Spirituality,
+    "format": Format,
+    "wants_sponsor": Choice,
+    "attendance": Attendance,
+    "experience": Experience,
+}
+
+
+def choices(name: str) -> tuple[tuple[str, str], ...]:
+    """(value, untranslated label) pairs of one answer, in the order of its labels."""
+    return tuple(LABELS[name].items())
+
+
+def values(name: str) -> tuple[str, ...]:
+    return tuple(get_args(CHOICE_TYPES[name]))
+
 
 TWELVE_STEP = "twelve_step"
 COMPLEMENTARY = "complementary"
-PRESENT = ("yes", "optional")
+PRESENT = ("yes", "optional", "varies")
+KNOWN = ("yes", "no", "optional", "varies")
+TRAIT_LABELS = {definition.key: definition.label for definition in VOCABULARY}
 
-# The catalog trait that says whether a group's scope covers a substance.
+# The catalog trait that says whether a group's membership covers a substance.
 SCOPE_TRAITS: Mapping[str, str] = {
     "opioids": "covers_opioids",
     "alcohol": "covers_alcohol",
@@ -77,23 +127,50 @@ SCOPE_TRAITS: Mapping[str, str] = {
 }
 
 
+# --- Messages ----------------------------------------------------------------
+
+
+def country_name(code: str) -> str:
+    return str(countries.name(code)) or code if code else _("worldwide")
+
+
 @dataclass(frozen=True)
 class Text:
     """A message kept untranslated with its parameters, so a menu saved today reads
-    in any language later (the counsellor's page, the patient's handout)."""
+    in any language later (the counsellor's page, the patient's handout). A
+    ``literal`` text is data (a source's title) and is shown as it is."""
 
     message: str
     params: tuple[tuple[str, str | int], ...] = ()
+    literal: bool = False
 
     def __str__(self) -> str:
-        return _(self.message) % dict(self.params) if self.params else _(self.message)
+        return render(self.message, dict(self.params), literal=self.literal)
 
     def as_dict(self) -> dict[str, object]:
-        return {"message": self.message, "params": dict(self.params)}
+        shown: dict[str, object] = {"message": self.message, "params": dict(self.params)}
+        if self.literal:
+            shown["literal"] = True
+        return shown
+
+
+def render(message: str, params: Mapping[str, object], *, literal: bool = False) -> str:
+    """A message in the active language; a ``country`` parameter is shown by name."""
+    if literal:
+        return message
+    text = _(message)
+    if not params:
+        return text
+    shown = {k: country_name(str(v)) if k == "country" else v for k, v in params.items()}
+    return text % shown
 
 
 def T(message: str, **params: str | int) -> Text:
     return Text(message, tuple(sorted(params.items())))
+
+
+def literal(text: str) -> Text:
+    return Text(text, literal=True)
 
 
 # --- Input ------------------------------------------------------------------
@@ -103,6 +180,7 @@ def T(message: str, **params: str | int) -> Text:
 class PreviousGroup:
     group: str
     experience: Experience
+    reasons: tuple[str, ...] = ()  # codes of referrals.followup's reasons for disengaging
 
 
 @dataclass(frozen=True)
@@ -124,13 +202,20 @@ class Profile:
     prefers_women_only: bool = False
     attendance: Attendance = "either"
     previous_groups: tuple[PreviousGroup, ...] = ()
+    averse_to_labels: bool = False
+    recent_relapse: bool = False
 
 
 @dataclass(frozen=True)
 class Source:
-    title: str
+    title: Text
     url: str
-    locator: str
+    locator: Text
+
+
+def data_source(title: str, url: str, locator: str) -> Source:
+    """A source as the catalog records it: data, shown as it is."""
+    return Source(literal(title), url, literal(locator))
 
 
 @dataclass(frozen=True)
@@ -143,7 +228,7 @@ class Fact:
 
 @dataclass(frozen=True)
 class Place:
-    country: str
+    country: str  # "" for worldwide
     region: str
     in_person_per_week: int | None
     online: str  # yes, no, unknown
@@ -160,58 +245,91 @@ class GroupSnapshot:
     facts: Mapping[str, Fact]
     places: tuple[Place, ...] = ()
     active: bool = True
+    # Facts that hold in one country, overriding ``facts`` there: (trait, country) -> fact.
+    local_facts: Mapping[tuple[str, str], Fact] = field(default_factory=dict)
 
-    def has(self, trait: str) -> bool:
-        fact = self.facts.get(trait)
-        return fact is not None and fact.value in PRESENT
+    def fact(self, trait: str, country: str | None = None) -> Fact | None:
+        if country and (trait, country) in self.local_facts:
+            return self.local_facts[(trait, country)]
+        return self.facts.get(trait)
 
-    def value(self, trait: str) -> str:
-        fact = self.facts.get(trait)
+    def value(self, trait: str, country: str | None = None) -> str:
+        fact = self.fact(trait, country)
         return fact.value if fact else "unknown"
+
+    def has(self, trait: str, country: str | None = None) -> bool:
+        return self.value(trait, country) in ("yes", "optional")
 
 
 @dataclass(frozen=True)
 class Evidence:
+    """What a study says that speaks to one part of a score."""
+
     study: str  # the study's DOI
+    finding: str  # the finding's key
+    summary: str  # what it means for a referral, in a sentence
     theme: str
-    quote: str
-    speaker: str
+    quote: str  # a participant's own words, or "" when the paper gives none
+    speakers: tuple[str, ...]
+    locator: str
 
 
 @dataclass(frozen=True)
 class FindingSnapshot:
-    trait: str
-    direction: Literal["supports", "caution"]
+    """A study finding and the traits it speaks to (trait, "supports" | "caution")."""
+
+    key: str
     evidence: Evidence
-    text: str  # for counsellors
-    key: str = ""  # the study finding's key
+    traits: tuple[tuple[str, str], ...]
+    fellowship: str = ""  # a group's slug when it is testimony about that group alone
+
+    def applies_to(self, group: str) -> bool:
+        return not self.fellowship or self.fellowship == group
 
 
 @dataclass(frozen=True)
 class CatalogSnapshot:
     groups: tuple[GroupSnapshot, ...]
-    findings: Mapping[str, tuple[FindingSnapshot, ...]] = field(default_factory=dict)
+    findings: Mapping[str, FindingSnapshot] = field(default_factory=dict)
+    _by_trait: dict[tuple[str, str], tuple[FindingSnapshot, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        index: dict[tuple[str, str], list[FindingSnapshot]] = {}
+        for finding in self.findings.values():
+            for trait, direction in finding.traits:
+                index.setdefault((trait, direction), []).append(finding)
+        self._by_trait.update({key: tuple(items) for key, items in index.items()})
 
     def findings_for(self, trait: str, direction: str) -> tuple[FindingSnapshot, ...]:
-        return tuple(f for f in self.findings.get(trait, ()) if f.direction == direction)
+        return self._by_trait.get((trait, direction), ())
 
 
 # --- Output -----------------------------------------------------------------
 
+PartKind = Literal["base", "fit", "caution", "advice"]
+
 
 @dataclass(frozen=True)
 class Part:
-    """One visible part of a score: a reason (points > 0) or a caution (points <= 0)."""
+    """One visible part of a score."""
 
+    kind: PartKind
     text: Text
     points: float
-    trait: str | None
-    source: Source | None
+    trait: str | None = None
+    value: str | None = None  # the group's recorded value for the trait; "unknown" if none
+    source: Source | None = None
     evidence: tuple[Evidence, ...] = ()
 
     @property
     def is_caution(self) -> bool:
-        return self.points < 0
+        return self.kind == "caution"
+
+    @property
+    def unverified(self) -> bool:
+        return self.value == "unknown"
 
 
 @dataclass(frozen=True)
@@ -219,18 +337,22 @@ class Option:
     group: str
     name: str
     kind: str
-    rank: int
+    rank: int  # 0 for a group considered but not on the menu
     score: float
     parts: tuple[Part, ...]
     note: Text | None = None  # e.g. why a group the patient left is at the end
 
     @property
     def fit(self) -> tuple[Part, ...]:
-        return tuple(part for part in self.parts if not part.is_caution)
+        return tuple(part for part in self.parts if part.kind == "fit")
 
     @property
     def cautions(self) -> tuple[Part, ...]:
-        return tuple(part for part in self.parts if part.is_caution)
+        return tuple(part for part in self.parts if part.kind == "caution")
+
+    @property
+    def advice(self) -> tuple[Part, ...]:
+        return tuple(part for part in self.parts if part.kind == "advice")
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:
@@ -239,6 +361,10 @@ class Option:
             for item in part.evidence:
                 seen.setdefault(item, None)
         return tuple(seen)
+
+    @property
+    def unverified(self) -> int:
+        return sum(part.unverified for part in self.parts)
 
 
 @dataclass(frozen=True)
@@ -262,313 +388,722 @@ class Menu:
     options: tuple[Option, ...]
     complementary: tuple[Suggestion, ...]
     excluded: tuple[Exclusion, ...]
+    considered: tuple[Option, ...] = ()
 
 
 # --- Rules ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a recorded value of a trait means for this patient: points, words, and the
+    study findings (by key) the rule rests on."""
+
+    points: float
+    message: str
+    findings: tuple[str, ...] = ()
+    kind: PartKind | None = None  # by default fit when points > 0, else caution
+
+
 class _Scorer:
     """Collects the parts of one group's score."""
 
-    def __init__(self, group: GroupSnapshot, snapshot: CatalogSnapshot) -> None:
+    def __init__(self, profile: Profile, group: GroupSnapshot, snapshot: CatalogSnapshot) -> None:
+        self.profile = profile
         self.group = group
         self.snapshot = snapshot
-        self.parts: list[Part] = []
+        self.country = profile.country
+        self.parts: list[Part] = [
+            Part("base", T(gettext_noop("Starting point, the same for every group.")), w.BASE)
+        ]
+        # Rules on unrecorded traits: trait -> (position of its part, message, outcomes).
+        self.pending: dict[str, tuple[int, str, list[Mapping[str, Outcome]]]] = {}
+
+    def value(self, trait: str) -> str:
+        return self.group.value(trait, self.country)
+
+    def has(self, trait: str) -> bool:
+        return self.group.has(trait, self.country)
 
     def add(
         self,
         points: float,
         text: Text,
         trait: str | None = None,
-        source: Source | None = None,
         *,
-        absent: bool = False,
+        findings: Iterable[str] = (),
+        source: Source | None = None,
+        kind: PartKind | None = None,
     ) -> None:
-        """Add a part; its source is the trait's, unless the rule names another.
+        """Add a part. Its source is the trait's, unless the rule names another; its
+        evidence is the findings the rule names that apply to this group, or else the
+        findings on the trait in the part's direction."""
+        kind = kind or ("fit" if points > 0 else "caution")
+        value = self.value(trait) if trait else None
+        fact = self.group.fact(trait, self.country) if trait else None
+        evidence = self._evidence(kind, trait, value, tuple(findings))
+        source = source or (fact.source if fact else None) or (self.catalog_entry(trait))
+        self.parts.append(Part(kind, text, points, trait, value, source, evidence))
 
-        Its evidence is the findings on the trait: those that support it for a fit it
-        gives, those that caution on it for a caution. A part about a trait the group
-        *lacks* (``absent``) turns that round: a secular group fits because of what
-        the studies caution about a higher power.
-        """
-        fact = self.group.facts.get(trait) if trait else None
-        direction = "supports" if (points > 0) != absent else "caution"
-        found = self.snapshot.findings_for(trait, direction) if trait else ()
-        # A rule that names the findings it rests on cites those; others cite every
-        # finding on the trait in the part's direction.
-        named = RULE_FINDINGS.get(text.message)
-        if named:
-            found = tuple(f for f in found if f.key in named) or found
-        evidence = tuple(f.evidence for f in found)
-        source = source or (fact.source if fact else None)
-        self.parts.append(Part(text, points, trait, source, evidence))
+    def _evidence(
+        self, kind: str, trait: str | None, value: str | None, named: tuple[str, ...]
+    ) -> tuple[Evidence, ...]:
+        slug = self.group.slug
+        found = [
+            self.snapshot.findings[key]
+            for key in named
+            if key in self.snapshot.findings and self.snapshot.findings[key].applies_to(slug)
+        ]
+        if not found and trait:
+            present = value in PRESENT
+            if value == "unknown":
+                direction = "caution"
+            else:
+                direction = "supports" if (kind == "fit") == present else "caution"
+            found = [
+                finding
+                for finding in self.snapshot.findings_for(trait, direction)
+                if finding.applies_to(slug)
+            ]
+        return tuple(finding.evidence for finding in found)
 
-    def catalog_entry(self, locator: str) -> Source:
-        """The curated catalog entry itself, for facts recorded on the group."""
-        return Source(_("Catalog entry: %(name)s") % {"name": self.group.name}, "", _(locator))
+    def catalog_entry(self, trait: str | None, locator: str | None = None) -> Source:
+        """The catalog's own entry for a trait: where an unrecorded fact would be."""
+        locator = locator or TRAIT_LABELS.get(trait or "", gettext_noop("the group's entry"))
+        return Source(
+            T(gettext_noop("Catalog entry: %(name)s"), name=self.group.name), "", T(locator)
+        )
+
+    def on(self, trait: str, outcomes: Mapping[str, Outcome], unverified: str) -> None:
+        """A rule on one trait: the outcome of the group's recorded value. When the value
+        is not recorded, the rule waits for ``unverified_parts``, which weighs every rule
+        on the trait together."""
+        value = self.value(trait)
+        if value in outcomes:
+            outcome = outcomes[value]
+            self.add(
+                outcome.points,
+                T(outcome.message),
+                trait,
+                findings=outcome.findings,
+                kind=outcome.kind,
+            )
+        elif value == "unknown":
+            if trait not in self.pending:
+                self.pending[trait] = (len(self.parts), unverified, [])
+                self.parts.append(self.parts[0])  # a placeholder, replaced below
+            self.pending[trait][2].append(outcomes)
+
+    def unverified_parts(self) -> None:
+        """One caution per unrecorded trait that decides fit for this patient, worth the
+        least favourable value the trait could have for all its rules together."""
+        for trait, (index, message, tables) in self.pending.items():
+
+            def total(value: str, tables: list[Mapping[str, Outcome]] = tables) -> float:
+                return sum(table[value].points for table in tables if value in table)
+
+            worst = min(KNOWN, key=total)
+            findings = [
+                key
+                for table in tables
+                if worst in table and table[worst].points < 0
+                for key in table[worst].findings
+            ]
+            self.add(min(total(worst), 0.0), T(message), trait, findings=findings, kind="caution")
+            self.parts[index] = self.parts.pop()
+        self.pending.clear()
 
 
 def _exclusion(profile: Profile, group: GroupSnapshot) -> Text | None:
+    country = profile.country
     if not group.active:
         return T(gettext_noop("The catalog marks it as possibly no longer active."))
-    if group.value("women_only") == "yes" and profile.gender != "female":
+    if group.value("women_only", country) == "yes" and profile.gender != "female":
         return T(gettext_noop("It is for women only."))
+    if (
+        group.value("requires_psychiatric_condition", country) == "yes"
+        and not profile.psychiatric_comorbidity
+    ):
+        return T(
+            gettext_noop(
+                "Membership asks for a psychiatric condition beside the addiction; "
+                "none is recorded for the patient."
+            )
+        )
     if profile.substances:
-        scopes = [group.value(SCOPE_TRAITS[s]) for s in profile.substances]
-        if scopes and all(scope == "no" for scope in scopes):
-            return T(gettext_noop("Its scope covers none of the patient's substances."))
-    if profile.attendance == "online" and group.value("online_meetings") == "no":
-        places_online = [place for place in group.places if place.online == "yes"]
-        if not places_online:
-            return T(gettext_noop("It holds no online meetings."))
-    if profile.attendance == "in_person" and profile.country:
-        here = [p for p in group.places if p.country == profile.country]
+        scopes = [group.value(SCOPE_TRAITS[s], country) for s in profile.substances]
+        if all(scope == "no" for scope in scopes):
+            return T(gettext_noop("Its membership covers none of the patient's substances."))
+    if (
+        profile.attendance == "online"
+        and group.value("online_meetings", country) == "no"
+        and not any(place.online == "yes" for place in group.places)
+    ):
+        return T(gettext_noop("It holds no online meetings."))
+    if profile.attendance == "in_person" and country:
+        here = [p for p in group.places if p.country == country]
         if here and all(p.in_person_per_week == 0 for p in here):
             return T(
-                gettext_noop("It holds no in-person meetings in %(country)s."),
-                country=profile.country,
+                gettext_noop("It holds no in-person meetings in %(country)s."), country=country
             )
     return None
 
 
 def _spirituality(profile: Profile, s: _Scorer) -> None:
-    g = s.group
     if profile.spirituality == "averse":
-        if g.has("higher_power"):
-            s.add(
-                w.SPIRITUALITY_AVERSE_HIGHER_POWER,
-                T(
+        s.on(
+            "higher_power",
+            {
+                "yes": Outcome(
+                    w.SPIRITUALITY_AVERSE_HIGHER_POWER,
                     gettext_noop(
                         "A higher power is part of the programme; the patient is averse to it."
-                    )
+                    ),
                 ),
-                "higher_power",
-            )
-        elif g.value("higher_power") == "unknown":
-            s.add(
-                w.AVAILABILITY_UNKNOWN,
-                T(gettext_noop("Whether a higher power is part of it is not recorded.")),
-                source=s.catalog_entry(gettext_noop("higher power")),
-            )
-        elif g.value("higher_power") == "no":
-            s.add(
-                w.SPIRITUALITY_AVERSE_SECULAR,
-                T(gettext_noop("Secular: no higher power, as the patient prefers.")),
-                "higher_power",
-                absent=True,
-            )
-        if g.has("powerlessness"):
-            s.add(
-                w.SPIRITUALITY_AVERSE_POWERLESSNESS,
-                T(
+                "optional": Outcome(
+                    w.SPIRITUALITY_AVERSE_SOME_GROUPS,
+                    gettext_noop("Spirituality is part of it for some members or groups."),
+                ),
+                "varies": Outcome(
+                    w.SPIRITUALITY_AVERSE_SOME_GROUPS,
+                    gettext_noop("Spirituality is part of it for some members or groups."),
+                ),
+                "no": Outcome(
+                    w.SPIRITUALITY_AVERSE_SECULAR,
+                    gettext_noop("Secular: no higher power, as the patient prefers."),
+                ),
+            },
+            gettext_noop("Not verified: whether a higher power is part of it."),
+        )
+        s.on(
+            "powerlessness",
+            {
+                "yes": Outcome(
+                    w.SPIRITUALITY_AVERSE_POWERLESSNESS,
                     gettext_noop(
-                        "Members are asked to admit powerlessness, which some find a negative focus."
-                    )
+                        "Members are asked to admit powerlessness, which some find "
+                        "a negative focus."
+                    ),
+                    ("powerlessness-negative-focus",),
                 ),
-                "powerlessness",
-            )
-    elif profile.spirituality == "welcome" and g.has("higher_power"):
-        s.add(
-            w.SPIRITUALITY_WELCOME_HIGHER_POWER,
-            T(gettext_noop("Spiritual principles are part of it, which the patient welcomes.")),
+            },
+            gettext_noop("Not verified: whether members are asked to admit powerlessness."),
+        )
+    elif profile.spirituality == "welcome":
+        s.on(
             "higher_power",
+            {
+                "yes": Outcome(
+                    w.SPIRITUALITY_WELCOME_HIGHER_POWER,
+                    gettext_noop(
+                        "Spiritual principles are part of it, which the patient welcomes."
+                    ),
+                    ("twelve-steps-valued-by-leavers",),
+                ),
+            },
+            gettext_noop("Not verified: whether spiritual principles are part of it."),
+        )
+    if profile.averse_to_labels:
+        s.on(
+            "addict_label",
+            {
+                "yes": Outcome(
+                    w.LABEL_AVERSE,
+                    gettext_noop(
+                        "Members introduce themselves as addicts; the patient objects to the label."
+                    ),
+                ),
+                "varies": Outcome(
+                    w.LABEL_AVERSE,
+                    gettext_noop(
+                        "In some of its groups members introduce themselves as addicts; "
+                        "the patient objects to the label."
+                    ),
+                ),
+                "no": Outcome(
+                    w.LABEL_AVOIDED,
+                    gettext_noop(
+                        "Nobody is asked to call themselves an addict, as the patient prefers."
+                    ),
+                ),
+            },
+            gettext_noop("Not verified: whether members introduce themselves as addicts."),
         )
 
 
 def _format(profile: Profile, s: _Scorer) -> None:
-    g = s.group
-    wanted = {
-        "sharing": (
+    if profile.format == "sharing":
+        s.on(
             "narrative_sharing",
-            T(gettext_noop("Members share their experience in turns, as the patient prefers.")),
-        ),
-        "dialogue": (
+            {
+                "yes": Outcome(
+                    w.FORMAT_MATCH,
+                    gettext_noop(
+                        "Members share their experience in turns, as the patient prefers."
+                    ),
+                    ("mutual-understanding-sharing",),
+                ),
+                "no": Outcome(
+                    w.FORMAT_MISSING,
+                    gettext_noop(
+                        "Meetings are not for sharing one's story in turns, "
+                        "which the patient prefers."
+                    ),
+                ),
+            },
+            gettext_noop("Not verified: whether members share their experience in turns."),
+        )
+    elif profile.format == "dialogue":
+        s.on(
             "dialogue_feedback",
-            T(
-                gettext_noop(
-                    "Members talk with each other and give feedback, as the patient prefers."
-                )
-            ),
-        ),
-        "skills": (
+            {
+                "yes": Outcome(
+                    w.FORMAT_MATCH,
+                    gettext_noop(
+                        "Members talk with each other and give feedback, as the patient prefers."
+                    ),
+                    ("narrative-sharing-without-dialogue",),
+                ),
+                "no": Outcome(
+                    w.FORMAT_NO_DIALOGUE,
+                    gettext_noop(
+                        "Meetings are for sharing in turns without dialogue; "
+                        "the patient wants dialogue."
+                    ),
+                    ("narrative-sharing-without-dialogue",),
+                ),
+            },
+            gettext_noop("Not verified: whether members talk with each other and give feedback."),
+        )
+    elif profile.format == "skills":
+        s.on(
             "skills_tools",
-            T(gettext_noop("Structured skills tools (CBT, worksheets), as the patient prefers.")),
-        ),
-    }
-    if profile.format in wanted:
-        trait, text = wanted[profile.format]
-        if g.has(trait):
-            s.add(w.FORMAT_MATCH, text, trait)
-    if (
-        profile.format == "dialogue"
-        and g.has("narrative_sharing")
-        and g.value("dialogue_feedback") == "no"
-    ):
-        s.add(
-            w.FORMAT_SHARING_WITHOUT_DIALOGUE,
-            T(
-                gettext_noop(
-                    "Meetings are for sharing in turns without dialogue; the patient wants dialogue."
-                )
-            ),
-            "narrative_sharing",
+            {
+                "yes": Outcome(
+                    w.FORMAT_MATCH,
+                    gettext_noop("Structured skills tools, as the patient prefers."),
+                ),
+                "no": Outcome(
+                    w.FORMAT_MISSING,
+                    gettext_noop("It does not work with structured skills tools."),
+                ),
+            },
+            gettext_noop("Not verified: whether it works with structured skills tools."),
         )
 
 
 def _support(profile: Profile, s: _Scorer) -> None:
-    g = s.group
-    if profile.wants_sponsor == "yes" and g.has("sponsorship"):
-        s.add(
-            w.SPONSOR_WANTED,
-            T(gettext_noop("Offers a sponsor, as the patient wishes.")),
+    if profile.wants_sponsor == "yes":
+        s.on(
             "sponsorship",
+            {
+                "yes": Outcome(
+                    w.SPONSOR_WANTED, gettext_noop("Offers a sponsor, as the patient wishes.")
+                ),
+                "optional": Outcome(
+                    w.SPONSOR_OPTIONAL,
+                    gettext_noop("A sponsor can be had, as the patient wishes."),
+                ),
+                "no": Outcome(
+                    w.SPONSOR_MISSING,
+                    gettext_noop("It has no sponsors; the patient wants one."),
+                ),
+            },
+            gettext_noop("Not verified: whether it offers sponsors."),
         )
-    if profile.wants_sponsor == "no" and g.value("sponsorship") == "yes":
-        s.add(
-            w.SPONSOR_NOT_WANTED,
-            T(
-                gettext_noop(
-                    "Sponsorship is part of the programme; the patient does not want a sponsor."
-                )
-            ),
+    elif profile.wants_sponsor == "no":
+        s.on(
             "sponsorship",
+            {
+                "yes": Outcome(
+                    w.SPONSOR_NOT_WANTED,
+                    gettext_noop(
+                        "Sponsorship is part of the programme; the patient does not want "
+                        "a sponsor (one can be changed or done without)."
+                    ),
+                    ("you-can-change-sponsor",),
+                ),
+                "no": Outcome(
+                    w.SPONSOR_NONE_AS_WISHED,
+                    gettext_noop("No sponsor is expected, as the patient prefers."),
+                ),
+            },
+            gettext_noop("Not verified: whether a sponsor is expected."),
         )
-    if profile.wants_social_activities and g.has("social_activities"):
-        s.add(
-            w.SOCIAL_ACTIVITIES,
-            T(
-                gettext_noop(
-                    "Social and leisure activities beyond meetings, as the patient wishes."
-                )
-            ),
+    if profile.wants_social_activities:
+        s.on(
             "social_activities",
+            {
+                "yes": Outcome(
+                    w.SOCIAL_ACTIVITIES,
+                    gettext_noop(
+                        "Social and leisure activities beyond meetings, as the patient wishes."
+                    ),
+                    ("social-and-leisure-activities", "heroin-network-pull"),
+                ),
+            },
+            gettext_noop("Not verified: whether it offers activities beyond meetings."),
+        )
+        s.on(
+            "peer_led",
+            {
+                "yes": Outcome(
+                    w.PEER_NETWORK,
+                    gettext_noop(
+                        "Led by its members: a network of peers who support each other "
+                        "between meetings."
+                    ),
+                    (
+                        "na-builds-social-network",
+                        "na-safety-net-sounding-board",
+                        "non-judgemental-peers",
+                    ),
+                ),
+            },
+            gettext_noop("Not verified: whether it is led by its members."),
+        )
+        s.on(
+            "step_work",
+            {
+                "yes": Outcome(
+                    w.LIFE_BEYOND_THE_GROUP,
+                    gettext_noop(
+                        "For some long-term members meetings, steps and sponsor became a cage; "
+                        "the patient wants a life beyond the group."
+                    ),
+                    ("safe-place-becomes-cage",),
+                ),
+            },
+            gettext_noop("Not verified: whether members are expected to work steps."),
         )
 
 
 def _goal(profile: Profile, s: _Scorer) -> None:
-    g = s.group
     if profile.goal == "moderation":
-        if g.value("total_abstinence") == "yes":
-            s.add(
-                w.MODERATION_TOTAL_ABSTINENCE,
-                T(gettext_noop("Its goal is total abstinence; the patient's goal is moderation.")),
-                "total_abstinence",
-            )
-        if g.has("moderation_possible"):
-            s.add(
-                w.MODERATION_POSSIBLE,
-                T(gettext_noop("There is room for a goal other than abstinence.")),
-                "moderation_possible",
-            )
-    elif profile.goal == "abstinence" and g.value("total_abstinence") == "yes":
-        s.add(
-            w.ABSTINENCE_MATCH,
-            T(gettext_noop("Its goal is total abstinence, like the patient's.")),
+        s.on(
             "total_abstinence",
+            {
+                "yes": Outcome(
+                    w.MODERATION_TOTAL_ABSTINENCE,
+                    gettext_noop("Its goal is total abstinence; the patient's goal is moderation."),
+                    ("relapse-all-or-nothing",),
+                ),
+            },
+            gettext_noop("Not verified: whether its goal is total abstinence."),
+        )
+        s.on(
+            "moderation_possible",
+            {
+                "yes": Outcome(
+                    w.MODERATION_POSSIBLE,
+                    gettext_noop("There is room for a goal other than abstinence."),
+                ),
+                "optional": Outcome(
+                    w.MODERATION_POSSIBLE,
+                    gettext_noop("There is room for a goal other than abstinence."),
+                ),
+            },
+            gettext_noop("Not verified: whether there is room for a goal other than abstinence."),
+        )
+    elif profile.goal == "abstinence":
+        s.on(
+            "total_abstinence",
+            {
+                "yes": Outcome(
+                    w.ABSTINENCE_MATCH,
+                    gettext_noop("Its goal is total abstinence, like the patient's."),
+                    ("advice-lean-on-the-group-early", "na-early-recovery-support"),
+                ),
+                "optional": Outcome(
+                    w.ABSTINENCE_MATCH,
+                    gettext_noop("Abstinence is a goal it supports, like the patient's."),
+                ),
+            },
+            gettext_noop("Not verified: whether it supports a goal of abstinence."),
+        )
+    else:
+        s.on(
+            "moderation_possible",
+            {
+                "yes": Outcome(
+                    w.UNDECIDED_ROOM_TO_CHOOSE,
+                    gettext_noop(
+                        "Members choose their own goals: room for a patient still deciding."
+                    ),
+                ),
+                "optional": Outcome(
+                    w.UNDECIDED_ROOM_TO_CHOOSE,
+                    gettext_noop(
+                        "Members choose their own goals: room for a patient still deciding."
+                    ),
+                ),
+            },
+            gettext_noop("Not verified: whether members can choose their own goal."),
+        )
+        s.on(
+            "total_abstinence",
+            {
+                "yes": Outcome(
+                    w.UNDECIDED_TOTAL_ABSTINENCE,
+                    gettext_noop(
+                        "Its goal is total abstinence; the patient has not decided on a goal "
+                        "(people may come before they are abstinent)."
+                    ),
+                    ("advice-lean-on-the-group-early",),
+                ),
+            },
+            gettext_noop("Not verified: whether its goal is total abstinence."),
+        )
+    if profile.recent_relapse:
+        s.on(
+            "clean_time_counting",
+            {
+                "yes": Outcome(
+                    w.RELAPSE_CLEAN_TIME,
+                    gettext_noop(
+                        "Clean time is counted and starts again at zero after a relapse; "
+                        "the patient relapsed recently."
+                    ),
+                    ("relapse-all-or-nothing", "hierarchy-of-success"),
+                ),
+            },
+            gettext_noop("Not verified: whether clean time is counted and restarted."),
         )
 
 
 def _medication(profile: Profile, s: _Scorer) -> None:
-    g = s.group
     if profile.on_medication_treatment:
-        value = g.value("oat_welcome")
-        if value == "yes":
-            s.add(
-                w.MEDICATION_WELCOME,
-                T(gettext_noop("People in medication treatment are fully welcome.")),
-                "oat_welcome",
-            )
-        elif value == "varies":
-            s.add(
-                w.MEDICATION_VARIES,
-                T(
-                    gettext_noop(
-                        "How people in medication treatment are received varies between local groups."
-                    )
+        s.on(
+            "oat_welcome",
+            {
+                "yes": Outcome(
+                    w.MEDICATION_WELCOME,
+                    gettext_noop("People in medication treatment are fully welcome."),
+                    ("opioid-maintenance-treatment",),
                 ),
-                "oat_welcome",
-                absent=True,
-            )
-        elif value == "no":
-            s.add(
-                w.MEDICATION_NOT_WELCOME,
-                T(gettext_noop("People in medication treatment are not fully welcome.")),
-                "oat_welcome",
-                absent=True,
-            )
-    if profile.psychiatric_comorbidity:
-        if g.has("dual_diagnosis_focus"):
-            s.add(
+                "varies": Outcome(
+                    w.MEDICATION_VARIES,
+                    gettext_noop(
+                        "How people in medication treatment are received varies between "
+                        "local groups."
+                    ),
+                    ("opioid-maintenance-treatment",),
+                ),
+                "no": Outcome(
+                    w.MEDICATION_NOT_WELCOME,
+                    gettext_noop("People in medication treatment are not fully welcome."),
+                    ("opioid-maintenance-treatment",),
+                ),
+            },
+            gettext_noop(
+                "Not verified: how people in medication treatment are received; "
+                "ask before referring."
+            ),
+        )
+    if not profile.psychiatric_comorbidity:
+        return
+    s.on(
+        "dual_diagnosis_focus",
+        {
+            "yes": Outcome(
                 w.DUAL_DIAGNOSIS_FOCUS,
-                T(
-                    gettext_noop(
-                        "Made for people with both an addiction and a mental health condition."
-                    )
+                gettext_noop(
+                    "Made for people with both an addiction and a mental health condition."
                 ),
-                "dual_diagnosis_focus",
-            )
-        if g.has("psychiatric_medication_discussable"):
-            s.add(
+                ("psychiatric-comorbidity", "advice-comorbidity-alternatives"),
+            ),
+        },
+        gettext_noop("Not verified: whether it is made for people with a dual diagnosis."),
+    )
+    s.on(
+        "psychiatric_medication_accepted",
+        {
+            "yes": Outcome(
+                w.PSYCHIATRIC_MEDICATION_ACCEPTED,
+                gettext_noop(
+                    "Prescribed psychiatric medication is accepted, not seen as a relapse."
+                ),
+            ),
+            "no": Outcome(
+                w.PSYCHIATRIC_MEDICATION_NOT_ACCEPTED,
+                gettext_noop("Psychiatric medication is not accepted."),
+            ),
+        },
+        gettext_noop("Not verified: whether prescribed psychiatric medication is accepted."),
+    )
+    s.on(
+        "psychiatric_medication_discussable",
+        {
+            "yes": Outcome(
                 w.PSYCHIATRIC_MEDICATION_DISCUSSABLE,
-                T(gettext_noop("Psychiatric medication is accepted and can be talked about.")),
-                "psychiatric_medication_discussable",
-            )
-        if g.has("narrative_sharing") and not g.has("dual_diagnosis_focus"):
-            s.add(
-                w.COMORBIDITY_NARRATIVE_SHARING,
-                T(
-                    gettext_noop(
-                        "Some people with psychiatric comorbidity find it hard to share in the round."
-                    )
+                gettext_noop("Psychiatric medication can be talked about in meetings."),
+                ("psychiatric-comorbidity",),
+            ),
+            "varies": Outcome(
+                w.PSYCHIATRIC_MEDICATION_HARD_TO_RAISE,
+                gettext_noop(
+                    "Some members feel unable to raise psychiatric medication in meetings."
                 ),
-                "narrative_sharing",
-            )
+                ("psychiatric-comorbidity",),
+            ),
+            "no": Outcome(
+                w.PSYCHIATRIC_MEDICATION_NOT_DISCUSSABLE,
+                gettext_noop("Psychiatric medication is not talked about in meetings."),
+                ("psychiatric-comorbidity",),
+            ),
+        },
+        gettext_noop("Not verified: whether psychiatric medication can be raised in meetings."),
+    )
+    if s.value("dual_diagnosis_focus") != "yes":
+        s.on(
+            "narrative_sharing",
+            {
+                "yes": Outcome(
+                    w.COMORBIDITY_NARRATIVE_SHARING,
+                    gettext_noop(
+                        "Some people with psychiatric comorbidity find it hard to share "
+                        "in the round."
+                    ),
+                    ("psychiatric-comorbidity",),
+                ),
+            },
+            gettext_noop("Not verified: whether members share in turns in the round."),
+        )
 
 
 def _population(profile: Profile, s: _Scorer) -> None:
-    g = s.group
-    if profile.trauma_history and g.has("step_work"):
-        s.add(
-            w.TRAUMA_STEP_WORK,
-            T(gettext_noop("Step 5 means confiding in a sponsor; it hurt some trauma survivors.")),
+    if profile.trauma_history:
+        s.on(
             "step_work",
+            {
+                "yes": Outcome(
+                    w.TRAUMA_STEP_WORK,
+                    gettext_noop(
+                        "Step 5 means confiding in a sponsor; it hurt some trauma survivors."
+                    ),
+                    ("step-five-trauma-survivors",),
+                ),
+                "optional": Outcome(
+                    w.TRAUMA_STEP_WORK_OPTIONAL,
+                    gettext_noop(
+                        "Step work is optional; with a sponsor, it hurt some trauma survivors."
+                    ),
+                    ("step-five-trauma-survivors",),
+                ),
+            },
+            gettext_noop("Not verified: whether members work steps with a sponsor."),
         )
-    if profile.prefers_women_only and profile.gender == "female" and g.has("women_only"):
+        if s.has("sponsorship"):
+            s.add(
+                0.0,
+                T(
+                    gettext_noop(
+                        "Advice: a sponsor who does not help can be changed; painful memories "
+                        "belong with a professional the patient trusts."
+                    )
+                ),
+                "sponsorship",
+                findings=("you-can-change-sponsor",),
+                kind="advice",
+            )
+    if (profile.trauma_history or profile.psychiatric_comorbidity) and s.value(
+        "narrative_sharing"
+    ) in PRESENT:
         s.add(
-            w.WOMEN_ONLY_WANTED,
-            T(gettext_noop("Women only, as the patient prefers.")),
-            "women_only",
-        )
-    # A substance-specific group (one with a recorded scope) that covers none of the
-    # patient's substances for certain: its scope for them is unknown or no.
-    recorded = [trait for trait in SCOPE_TRAITS.values() if trait in g.facts]
-    covered = [g.has(SCOPE_TRAITS[substance]) for substance in profile.substances]
-    if profile.substances and recorded and not any(covered):
-        s.add(
-            w.SUBSTANCE_SCOPE_UNKNOWN,
+            0.0,
             T(
                 gettext_noop(
-                    "Its focus is other substances; whether it covers the patient's is not recorded."
+                    "Advice: take time before sharing very personal things; stories shared "
+                    "in meetings have been passed on."
                 )
             ),
-            source=g.facts[recorded[0]].source,
+            "narrative_sharing",
+            findings=("advice-take-time-before-sharing", "shared-stories-may-spread"),
+            kind="advice",
         )
+    if profile.prefers_women_only and profile.gender == "female":
+        women_only = Outcome(
+            w.WOMEN_ONLY_WANTED, gettext_noop("Women only, as the patient prefers.")
+        )
+        some = Outcome(
+            w.WOMEN_ONLY_SOME_MEETINGS,
+            gettext_noop("Some of its meetings are for women only, as the patient prefers."),
+        )
+        s.on(
+            "women_only",
+            {"yes": women_only, "optional": some, "varies": some},
+            gettext_noop("Not verified: whether it has meetings for women only."),
+        )
+
+
+def _scope(profile: Profile, s: _Scorer) -> None:
+    """Whether the group's membership covers the patient's substances (exclusion aside)."""
+    if not profile.substances:
+        s.add(
+            0.0,
+            T(
+                gettext_noop(
+                    "The patient's substances are not recorded, so its scope is unchecked."
+                )
+            ),
+        )
+        return
+    scopes = {substance: s.value(SCOPE_TRAITS[substance]) for substance in profile.substances}
+    covered = [substance for substance, value in scopes.items() if value == "yes"]
+    trait = SCOPE_TRAITS[covered[0] if covered else profile.substances[0]]
+    if len(covered) == len(scopes):
+        s.add(
+            w.SCOPE_COVERED,
+            T(gettext_noop("Its membership covers the patient's substances.")),
+            trait,
+        )
+    elif covered and all(value in ("yes", "no") for value in scopes.values()):
+        s.add(
+            0.0,
+            T(gettext_noop("Its membership covers only some of the patient's substances.")),
+            trait,
+        )
+    elif covered:
+        s.add(
+            0.0,
+            T(
+                gettext_noop(
+                    "Not verified: whether its membership covers all of the patient's substances."
+                )
+            ),
+            SCOPE_TRAITS[next(k for k, v in scopes.items() if v == "unknown")],
+        )
+    else:
+        s.add(
+            w.SCOPE_UNVERIFIED,
+            T(
+                gettext_noop(
+                    "Not verified: whether its membership covers the patient's substances."
+                )
+            ),
+            SCOPE_TRAITS[next(k for k, v in scopes.items() if v != "no")],
+        )
+
+
+def _reachable(profile: Profile, group: GroupSnapshot) -> list[Place]:
+    """The group's places a patient can reach: in their country, or online."""
+    return [
+        p
+        for p in group.places
+        if (
+            profile.attendance != "online" and (not profile.country or p.country == profile.country)
+        )
+        or (profile.attendance != "in_person" and p.online == "yes")
+    ]
 
 
 def _access(profile: Profile, s: _Scorer) -> None:
     g = s.group
     wanted = set(profile.languages)
     if wanted:
-        # Meetings the patient can reach: in their country, or online.
-        reachable = [
-            p
-            for p in g.places
-            if not profile.country
-            or profile.attendance == "online"
-            or p.country == profile.country
-            or p.online == "yes"
-        ]
+        reachable = _reachable(profile, g)
         place = next((p for p in reachable if wanted & set(p.languages)), None)
+        known = {lang for p in reachable for lang in p.languages} | set(g.languages)
         if place is not None:
             s.add(
                 w.LANGUAGE_MATCH,
@@ -579,10 +1114,27 @@ def _access(profile: Profile, s: _Scorer) -> None:
             s.add(
                 w.LANGUAGE_MATCH,
                 T(gettext_noop("Meets in a language the patient speaks.")),
-                source=s.catalog_entry(gettext_noop("languages")),
+                source=s.catalog_entry(None, gettext_noop("languages")),
+            )
+        elif known:
+            s.add(
+                w.LANGUAGE_MISMATCH,
+                T(
+                    gettext_noop(
+                        "Its meetings are recorded only in languages the patient does not speak."
+                    )
+                ),
+                source=s.catalog_entry(None, gettext_noop("languages")),
+            )
+        else:
+            s.add(
+                w.LANGUAGE_MISMATCH,
+                T(gettext_noop("Not verified: the languages its meetings are held in.")),
+                source=s.catalog_entry(None, gettext_noop("languages")),
             )
     if profile.country and profile.attendance != "online":
         here = [p for p in g.places if p.country == profile.country]
+        worldwide = [p for p in g.places if not p.country and p.in_person_per_week]
         counted = [p for p in here if p.in_person_per_week]
         if counted:
             s.add(
@@ -594,7 +1146,33 @@ def _access(profile: Profile, s: _Scorer) -> None:
                 ),
                 source=counted[0].source,
             )
-        elif not here:
+        elif here:
+            s.add(
+                0.0,
+                T(
+                    gettext_noop(
+                        "It meets in %(country)s, but how often is not recorded; "
+                        "check before referring."
+                    ),
+                    country=profile.country,
+                ),
+                source=here[0].source,
+            )
+        elif worldwide:
+            s.add(
+                0.0,
+                T(
+                    gettext_noop(
+                        "About %(count)d in-person meetings a week worldwide; find one in "
+                        "%(country)s through its own meeting finder."
+                    ),
+                    count=worldwide[0].in_person_per_week or 0,
+                    country=profile.country,
+                ),
+                source=worldwide[0].source,
+                kind="fit",
+            )
+        else:
             s.add(
                 w.AVAILABILITY_UNKNOWN,
                 T(
@@ -603,24 +1181,101 @@ def _access(profile: Profile, s: _Scorer) -> None:
                     ),
                     country=profile.country,
                 ),
-                source=s.catalog_entry(gettext_noop("availability")),
+                source=s.catalog_entry(None, gettext_noop("availability")),
             )
-    online_unknown = g.value("online_meetings") == "unknown"
-    if (
-        profile.attendance == "online"
-        and online_unknown
-        and not any(p.online == "yes" for p in g.places)
-    ):
-        s.add(
-            w.AVAILABILITY_UNKNOWN,
-            T(gettext_noop("Whether it meets online is not recorded; check before referring.")),
-            source=s.catalog_entry(gettext_noop("online meetings")),
-        )
+    if profile.attendance == "online":
+        online = next((p for p in g.places if p.online == "yes"), None)
+        if online is not None or s.value("online_meetings") == "yes":
+            s.add(
+                w.ONLINE_MEETINGS,
+                T(gettext_noop("It holds online meetings.")),
+                None if online else "online_meetings",
+                source=online.source if online else None,
+            )
+        else:
+            s.add(
+                w.AVAILABILITY_UNKNOWN,
+                T(gettext_noop("Not verified: whether it meets online; check before referring.")),
+                "online_meetings",
+            )
 
 
-def _history(profile: Profile, s: _Scorer) -> Text | None:
-    told = Source(_("The patient's own account at intake"), "", _("previous groups"))
+# Why a patient left a group (referrals.followup's codes, the Norwegian study's Table 3)
+# -> the traits behind that reason and the findings that describe it.
+LEFT_OVER: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "perceived-negative-focus": (("powerlessness",), ("powerlessness-negative-focus",)),
+    "everything-hinged-on-addiction": (("addict_label",), ()),
+    "difficulty-with-strategy": (
+        ("narrative_sharing", "step_work"),
+        ("narrative-sharing-without-dialogue", "strict-step-structure-burden"),
+    ),
+    "double-trouble": (("narrative_sharing",), ("psychiatric-comorbidity",)),
+    "negative-experiences-with-sponsor": (
+        ("sponsorship",),
+        ("step-five-trauma-survivors", "you-can-change-sponsor"),
+    ),
+    "anonymity-breaches": (("narrative_sharing",), ("shared-stories-may-spread",)),
+    "conformity-pressure": (("peer_led",), ("pressure-to-conform",)),
+    "criticism-not-welcomed": (("peer_led",), ("pressure-to-conform",)),
+    "seasoned-members-not-living-as-they-teach": (("sponsorship",), ("hierarchy-of-success",)),
+    "not-living-up-to-success-criteria": (
+        ("clean_time_counting", "step_work"),
+        ("hierarchy-of-success",),
+    ),
+    "relapse-and-negative-emotions": (("clean_time_counting",), ("relapse-all-or-nothing",)),
+    "natural-course-of-disengagement": (("step_work",), ("safe-place-becomes-cage",)),
+    "no-additional-benefits": (("step_work",), ("safe-place-becomes-cage",)),
+    "participation-limits-quality-of-life": (("step_work",), ("safe-place-becomes-cage",)),
+    "ambivalence-about-breaking-out": (("step_work",), ("safe-place-becomes-cage",)),
+}
+SHARED_TRAIT_MESSAGES: Mapping[str, tuple[str, str]] = {
+    "powerlessness": (
+        gettext_noop("It too asks members to admit powerlessness, why the patient left %(group)s."),
+        gettext_noop("Not verified: whether it too asks members to admit powerlessness."),
+    ),
+    "addict_label": (
+        gettext_noop("Members here too call themselves addicts, why the patient left %(group)s."),
+        gettext_noop("Not verified: whether members here too call themselves addicts."),
+    ),
+    "narrative_sharing": (
+        gettext_noop("It too has sharing in turns, why the patient left %(group)s."),
+        gettext_noop("Not verified: whether it too has sharing in turns."),
+    ),
+    "step_work": (
+        gettext_noop("It too expects step work, why the patient left %(group)s."),
+        gettext_noop("Not verified: whether it too expects step work."),
+    ),
+    "sponsorship": (
+        gettext_noop("It too has sponsors, why the patient left %(group)s."),
+        gettext_noop("Not verified: whether it too has sponsors."),
+    ),
+    "peer_led": (
+        gettext_noop(
+            "It too is led by its members, whose pressure to conform is why the patient "
+            "left %(group)s."
+        ),
+        gettext_noop("Not verified: whether it too is led by its members."),
+    ),
+    "clean_time_counting": (
+        gettext_noop("It too counts clean time, why the patient left %(group)s."),
+        gettext_noop("Not verified: whether it too counts clean time."),
+    ),
+}
+
+
+def _history(profile: Profile, s: _Scorer, names: Mapping[str, str]) -> Text | None:
+    told = Source(
+        T(gettext_noop("The patient's own account at intake")),
+        "",
+        T(gettext_noop("previous groups")),
+    )
+    note = None
+    shared: dict[str, tuple[str, tuple[str, ...]]] = {}
     for previous in profile.previous_groups:
+        for code in previous.reasons:
+            traits, findings = LEFT_OVER.get(code, ((), ()))
+            for trait in traits:
+                shared.setdefault(trait, (names.get(previous.group, previous.group), findings))
         if previous.group != s.group.slug:
             continue
         if previous.experience == "negative":
@@ -628,30 +1283,48 @@ def _history(profile: Profile, s: _Scorer) -> Text | None:
                 w.PREVIOUS_NEGATIVE,
                 T(gettext_noop("The patient left it after a negative experience.")),
                 source=told,
+                findings=("advice-try-another-resource",),
             )
-            return T(
+            note = T(
                 gettext_noop("Left after a negative experience: shown last, for the conversation.")
             )
-        if previous.experience == "positive":
+        elif previous.experience == "mixed":
+            s.add(
+                w.PREVIOUS_MIXED,
+                T(
+                    gettext_noop(
+                        "The patient's experience with it was mixed; talk through what helped "
+                        "and what did not."
+                    )
+                ),
+                source=told,
+                findings=("advice-try-another-resource",),
+            )
+        else:
             s.add(
                 w.PREVIOUS_POSITIVE,
                 T(gettext_noop("The patient has had a good experience with it.")),
                 source=told,
             )
-    return None
+    for trait, (group_name, findings) in shared.items():
+        message, unverified = SHARED_TRAIT_MESSAGES[trait]
+        if s.value(trait) in ("yes", "varies"):
+            text = T(message, group=group_name)
+            s.add(w.SHARES_WHAT_THE_PATIENT_LEFT, text, trait, findings=findings)
+        else:
+            shares = Outcome(w.SHARES_WHAT_THE_PATIENT_LEFT, message, findings)
+            s.on(trait, {"yes": shares, "varies": shares}, unverified)
+    return note
 
 
-def _raw(parts: tuple[Part, ...] | list[Part]) -> float:
-    return w.BASE + sum(part.points for part in parts)
+def _score(parts: Iterable[Part]) -> float:
+    """The sum of the parts, base included: exactly what the page shows."""
+    return round(sum(part.points for part in parts), 2)
 
 
-def _score(parts: list[Part]) -> float:
-    """The shown score, clipped to [0, 1]; ranking uses the unclipped sum."""
-    return round(min(1.0, max(0.0, _raw(parts))), 4)
-
-
-def _order(option: Option) -> tuple[float, str, str]:
-    return (-round(_raw(option.parts), 6), option.name, option.group)
+def _order(option: Option) -> tuple[float, int, str, str]:
+    # Ties go to the better documented group, then by name.
+    return (-option.score, option.unverified, option.name, option.group)
 
 
 def _diverse(ranked: list[Option], size: int) -> list[Option]:
@@ -671,62 +1344,100 @@ def _diverse(ranked: list[Option], size: int) -> list[Option]:
     return chosen
 
 
+def score_group(profile: Profile, group: GroupSnapshot, snapshot: CatalogSnapshot) -> Option:
+    """Every part of one (non-excluded) group's score; rank 0 until ranked."""
+    names = {g.slug: g.name for g in snapshot.groups}
+    scorer = _Scorer(profile, group, snapshot)
+    _scope(profile, scorer)
+    _spirituality(profile, scorer)
+    _format(profile, scorer)
+    _support(profile, scorer)
+    _goal(profile, scorer)
+    _medication(profile, scorer)
+    _population(profile, scorer)
+    _access(profile, scorer)
+    note = _history(profile, scorer, names)
+    scorer.unverified_parts()
+    parts = tuple(scorer.parts)
+    return Option(group.slug, group.name, group.kind, 0, _score(parts), parts, note)
+
+
 def match(profile: Profile, snapshot: CatalogSnapshot, *, size: int = w.MENU_SIZE) -> Menu:
     """Rank the catalog for one profile. Same input, same menu."""
     excluded: list[Exclusion] = []
     scored: list[Option] = []
     dropped: list[Option] = []
+    complementary: list[Suggestion] = []
+    considered: list[Option] = []
     for group in sorted(snapshot.groups, key=lambda g: g.slug):
-        if group.kind == COMPLEMENTARY:
-            continue
         reason = _exclusion(profile, group)
         if reason:
             excluded.append(Exclusion(group.slug, group.name, reason))
-            continue
-        scorer = _Scorer(group, snapshot)
-        _spirituality(profile, scorer)
-        _format(profile, scorer)
-        _support(profile, scorer)
-        _goal(profile, scorer)
-        _medication(profile, scorer)
-        _population(profile, scorer)
-        _access(profile, scorer)
-        note = _history(profile, scorer)
-        option = Option(
-            group.slug, group.name, group.kind, 0, _score(scorer.parts), tuple(scorer.parts), note
-        )
-        (dropped if note else scored).append(option)
+        elif group.kind == COMPLEMENTARY:
+            suggestion = _suggestion(profile, group, snapshot)
+            if suggestion:
+                complementary.append(suggestion)
+            else:
+                considered.append(_not_called_for(profile, group, snapshot))
+        else:
+            option = score_group(profile, group, snapshot)
+            (dropped if option.note else scored).append(option)
 
     scored.sort(key=_order)
-    chosen = _diverse(scored, max(size, w.MINIMUM_OPTIONS))
+    chosen = _diverse(list(scored), max(size, w.MINIMUM_OPTIONS))
     chosen.sort(key=_order)
     dropped.sort(key=_order)
     options = tuple(
         Option(o.group, o.name, o.kind, rank, o.score, o.parts, o.note)
         for rank, o in enumerate([*chosen, *dropped], start=1)
     )
-    return Menu(profile.reference, options, _complementary(profile, snapshot), tuple(excluded))
+    considered = sorted([o for o in scored if o not in chosen], key=_order) + considered
+    return Menu(
+        profile.reference, options, tuple(complementary), tuple(excluded), tuple(considered)
+    )
 
 
-def _complementary(profile: Profile, snapshot: CatalogSnapshot) -> tuple[Suggestion, ...]:
-    suggestions = []
-    for group in sorted(snapshot.groups, key=lambda g: g.slug):
-        if group.kind != COMPLEMENTARY or not group.active:
-            continue
-        if _exclusion(profile, group):
-            continue
-        if profile.trauma_history and group.has("trauma_focus"):
-            evidence = tuple(f.evidence for f in snapshot.findings_for("trauma_focus", "supports"))
-            suggestions.append(
-                Suggestion(
-                    group.slug,
-                    group.name,
-                    T(
-                        gettext_noop(
-                            "Beside whichever group is chosen: support for survivors of trauma."
-                        )
-                    ),
-                    evidence,
+def _suggestion(
+    profile: Profile, group: GroupSnapshot, snapshot: CatalogSnapshot
+) -> Suggestion | None:
+    if profile.trauma_history and group.has("trauma_focus", profile.country):
+        evidence = tuple(
+            f.evidence
+            for f in snapshot.findings_for("trauma_focus", "supports")
+            if f.applies_to(group.slug)
+        )
+        return Suggestion(
+            group.slug,
+            group.name,
+            T(gettext_noop("Beside whichever group is chosen: support for survivors of trauma.")),
+            evidence,
+        )
+    return None
+
+
+def _not_called_for(profile: Profile, group: GroupSnapshot, snapshot: CatalogSnapshot) -> Option:
+    """A complementary group the profile does not call for, with the reason why."""
+    scorer = _Scorer(profile, group, snapshot)
+    if group.has("trauma_focus", profile.country):
+        scorer.add(
+            0.0,
+            T(
+                gettext_noop(
+                    "Suggested beside the menu for a trauma history; none is recorded, and "
+                    "trauma should not be assumed."
                 )
-            )
-    return tuple(suggestions)
+            ),
+            "trauma_focus",
+            findings=("trauma-not-assumed",),
+        )
+    else:
+        scorer.add(
+            0.0,
+            T(
+                gettext_noop(
+                    "Suggested beside the menu only when the patient's answers call for it."
+                )
+            ),
+        )
+    parts = tuple(scorer.parts)
+    return Option(group.slug, group.name, group.kind, 0, _score(parts), parts)

@@ -46,6 +46,8 @@ def _message(error: Any) -> str:
             "a pseudonymous reference of letters, digits, '-', '_', '.' or '/' (at most 40), "
             "e.g. P-0042; never a name."
         )
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
     if kind == "json_invalid":
         return _("the body is not valid JSON: %(message)s") % {"message": error["msg"]}
     return str(error["msg"])
@@ -83,8 +85,11 @@ def parse_profile(data: str | bytes | dict[str, Any]) -> Profile:
         prefers_women_only=checked.prefers_women_only,
         attendance=checked.attendance,
         previous_groups=tuple(
-            PreviousGroup(item.group, item.experience) for item in checked.previous_groups
+            PreviousGroup(item.group, item.experience, tuple(item.reasons))
+            for item in checked.previous_groups
         ),
+        averse_to_labels=checked.averse_to_labels,
+        recent_relapse=checked.recent_relapse,
     )
 
 

@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from referrals.followup import REASON_LABELS
+from referrals.matching import (
+    SCOPE_TRAITS,
+    Attendance,
+    Choice,
+    Experience,
+    Format,
+    Gender,
+    Goal,
+    Spirituality,
+    Substance,
+)
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"
 
@@ -17,73 +31,121 @@ class _Strict(BaseModel):
 
 class PreviousGroupIn(_Strict):
     group: str = Field(pattern=r"^[a-z0-9-]{1,50}$", description="A catalog slug, e.g. na.")
-    experience: Literal["positive", "mixed", "negative"]
+    experience: Experience
+    reasons: list[str] = Field(
+        default_factory=list,
+        max_length=len(REASON_LABELS),
+        description="Why the patient left: the codes of a follow-up's reasons for disengaging.",
+        examples=[["perceived-negative-focus", "conformity-pressure"]],
+    )
+
+    @field_validator("reasons")
+    @classmethod
+    def _known_reasons(cls, reasons: list[str]) -> list[str]:
+        unknown = [code for code in reasons if code not in REASON_LABELS]
+        if unknown:
+            raise ValueError(
+                _("unknown reason “%(code)s”; allowed: %(allowed)s.")
+                % {"code": unknown[0], "allowed": ", ".join(REASON_LABELS)}
+            )
+        return reasons
 
 
 class ProfileIn(_Strict):
     """A patient's profile. Pseudonymous: a reference, never a name."""
 
     reference: str = Field(pattern=REFERENCE_PATTERN, examples=["P-0042"])
-    gender: Literal["female", "male", "nonbinary", "unspecified"] = "unspecified"
+    gender: Gender = "unspecified"
     age: int | None = Field(default=None, ge=12, le=120)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", examples=["NO"])
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(
         default_factory=list, max_length=10, examples=[["nb", "en"]]
     )
-    substances: list[
-        Literal[
-            "opioids",
-            "alcohol",
-            "cocaine",
-            "methamphetamine",
-            "cannabis",
-            "benzodiazepines",
-            "other",
-        ]
-    ] = Field(default_factory=list)
-    goal: Literal["abstinence", "moderation", "undecided"] = "undecided"
+    substances: list[Substance] = Field(default_factory=list, max_length=len(SCOPE_TRAITS))
+    goal: Goal = "undecided"
     on_medication_treatment: bool = False
     psychiatric_comorbidity: bool = False
     trauma_history: bool = False
-    spirituality: Literal["welcome", "neutral", "averse"] = "neutral"
-    format: Literal["sharing", "dialogue", "skills", "no_preference"] = "no_preference"
-    wants_sponsor: Literal["yes", "no", "no_preference"] = "no_preference"
+    spirituality: Spirituality = "neutral"
+    format: Format = "no_preference"
+    wants_sponsor: Choice = "no_preference"
     wants_social_activities: bool = False
     prefers_women_only: bool = False
-    attendance: Literal["in_person", "online", "either"] = "either"
+    attendance: Attendance = "either"
     previous_groups: list[PreviousGroupIn] = Field(default_factory=list, max_length=20)
+    averse_to_labels: bool = Field(
+        default=False, description="The patient objects to calling themselves an addict."
+    )
+    recent_relapse: bool = Field(default=False, description="A relapse in the last months.")
+
+
+class SourceOut(BaseModel):
+    title: str
+    url: str
+    locator: str
 
 
 class EvidenceOut(BaseModel):
+    study: str = Field(description="The study's DOI.")
+    finding: str
+    summary: str = Field(description="What the finding means for a referral, in a sentence.")
+    theme: str
+    quote: str = Field(description="A participant's own words, or empty.")
+    speakers: list[str]
+    locator: str
+
+
+class ReasonOut(BaseModel):
+    kind: Literal["base", "fit", "caution", "advice"]
+    text: str
+    points: float
+    trait: str | None
+    value: str | None = Field(description="The group's recorded value; unknown if not recorded.")
+    source: SourceOut | None
+    evidence: list[EvidenceOut]
+
+
+class OptionEvidenceOut(BaseModel):
     study: str
     theme: str
     quote: str
     speaker: str
+    finding: str
+    summary: str
 
 
-class OptionOut(BaseModel):
+class ConsideredOut(BaseModel):
     group: str
     name: str
-    rank: int
-    score: float
+    score: float = Field(description="The sum of the reasons' points, base included.")
     fit: list[str]
     cautions: list[str]
-    evidence: list[EvidenceOut]
+    reasons: list[ReasonOut]
+
+
+class OptionOut(ConsideredOut):
+    rank: int
+    evidence: list[OptionEvidenceOut]
+    meetings: list[dict[str, Any]]
 
 
 class SuggestionOut(BaseModel):
     group: str
+    name: str
     reason: str
+    evidence: list[EvidenceOut]
 
 
 class ExclusionOut(BaseModel):
     group: str
+    name: str
     reason: str
 
 
 class MenuOut(BaseModel):
     reference: str
     options: list[OptionOut]
+    considered: list[ConsideredOut]
     complementary: list[SuggestionOut]
     excluded: list[ExclusionOut]
 

@@ -22,34 +22,63 @@ from referrals.matching import (
     GroupSnapshot,
     Place,
     Source,
+    data_source,
 )
 from studies.models import Finding, FindingTrait, Participant, Quote, Study, Theme
 
 _lock = threading.Lock()
 _kept: tuple[tuple[object, ...], CatalogSnapshot] | None = None
 
+# A quote shown as a participant's words is at least a clause (studies.Quote).
+MINIMUM_QUOTE_WORDS = 5
+
 
 def _source(source: object, locator: str) -> Source | None:
     if source is None:
         return None
-    return Source(str(source.title), str(source.url), locator)  # type: ignore[attr-defined]
+    return data_source(str(source.title), str(source.url), locator)  # type: ignore[attr-defined]
+
+
+def _speakers(quotes: list[Quote]) -> dict[tuple[int, str], tuple[str, ...]]:
+    """Everyone a study attributes the same words to, by (study, text)."""
+    speakers: dict[tuple[int, str], list[str]] = {}
+    for quote in quotes:
+        if quote.speaker is not None:
+            names = speakers.setdefault((quote.study_id, " ".join(quote.text.split())), [])
+            if quote.speaker.pseudonym not in names:
+                names.append(quote.speaker.pseudonym)
+    return {key: tuple(names) for key, names in speakers.items()}
+
+
+def is_testimony(quote: Quote | None) -> bool:
+    """Whether a quote can be shown as a participant's own words."""
+    return (
+        quote is not None
+        and quote.kind != "phrase"
+        and quote.speaker_id is not None
+        and len(quote.text.split()) >= MINIMUM_QUOTE_WORDS
+    )
 
 
 def build_snapshot() -> CatalogSnapshot:
-    """Four queries, whatever the size of the catalog."""
+    """Six queries, whatever the size of the catalog."""
     facts: dict[int, dict[str, Fact]] = {}
+    local: dict[int, dict[tuple[str, str], Fact]] = {}
     values = TraitValue.objects.exclude(value=TraitValue.Value.UNKNOWN).select_related(
         "trait", "source"
     )
     for value in values:
-        facts.setdefault(value.group_id, {})[value.trait.key] = Fact(
-            value.value, _source(value.source, value.locator)
-        )
+        fact = Fact(value.value, _source(value.source, value.locator))
+        country = str(value.country or "")
+        if country:
+            local.setdefault(value.group_id, {})[(value.trait.key, country)] = fact
+        else:
+            facts.setdefault(value.group_id, {})[value.trait.key] = fact
     places: dict[int, list[Place]] = {}
     for place in Availability.objects.select_related("source"):
         places.setdefault(place.group_id, []).append(
             Place(
-                str(place.country),
+                str(place.country or ""),
                 place.region,
                 place.in_person_per_week,
                 place.online,
@@ -66,31 +95,40 @@ def build_snapshot() -> CatalogSnapshot:
             facts=facts.get(group.pk, {}),
             places=tuple(places.get(group.pk, [])),
             active=group.active,
+            local_facts=local.get(group.pk, {}),
         )
         for group in Group.objects.order_by("slug")
     )
-    findings: dict[str, list[FindingSnapshot]] = {}
-    links = FindingTrait.objects.select_related(
-        "trait", "finding__theme", "finding__study", "finding__quote__speaker"
-    ).order_by("finding__study__key", "finding__position", "trait__key")
-    for link in links:
-        finding = link.finding
-        quote = finding.quote
-        findings.setdefault(link.trait.key, []).append(
-            FindingSnapshot(
-                trait=link.trait.key,
-                direction="supports" if link.direction == "supports" else "caution",
-                evidence=Evidence(
-                    study=finding.study.doi,
-                    theme=finding.theme.name,
-                    quote=quote.text if quote else "",
-                    speaker=quote.speaker.pseudonym if quote and quote.speaker else "",
-                ),
-                text=finding.counsellor_text,
-                key=finding.key,
-            )
+    return CatalogSnapshot(groups, _findings())
+
+
+def _findings() -> dict[str, FindingSnapshot]:
+    speakers = _speakers(list(Quote.objects.select_related("speaker")))
+    traits: dict[int, list[tuple[str, str]]] = {}
+    for finding_id, trait, direction in FindingTrait.objects.order_by(
+        "finding_id", "trait__position", "trait__key"
+    ).values_list("finding_id", "trait__key", "direction"):
+        traits.setdefault(finding_id, []).append((trait, direction))
+    findings: dict[str, FindingSnapshot] = {}
+    for finding in Finding.objects.select_related("theme", "study", "quote__speaker").order_by(
+        "study__key", "position"
+    ):
+        quote = finding.quote if is_testimony(finding.quote) else None
+        evidence = Evidence(
+            study=finding.study.doi,
+            finding=finding.key,
+            summary=finding.summary or finding.counsellor_text,
+            theme=finding.theme.name,
+            quote=quote.text if quote else "",
+            speakers=speakers.get((quote.study_id, " ".join(quote.text.split())), ())
+            if quote
+            else (),
+            locator=finding.locator,
         )
-    return CatalogSnapshot(groups, {key: tuple(items) for key, items in findings.items()})
+        findings[finding.key] = FindingSnapshot(
+            finding.key, evidence, tuple(traits.get(finding.pk, ())), finding.fellowship
+        )
+    return findings
 
 
 @functools.cache

@@ -9,14 +9,20 @@ from referrals.matching import (
     FindingSnapshot,
     GroupSnapshot,
     Place,
-    Source,
+    data_source,
 )
 
-SOURCE = Source("A source", "https://example.org/source", "p. 1")
+SOURCE = data_source("A source", "https://example.org/source", "p. 1")
 
 
 def group(
-    slug: str, kind: str = "twelve_step", places=(), active=True, languages=("en",), **traits: str
+    slug: str,
+    kind: str = "twelve_step",
+    places=(),
+    active=True,
+    languages=("en",),
+    local=None,
+    **traits: str,
 ) -> GroupSnapshot:
     return GroupSnapshot(
         slug=slug,
@@ -26,6 +32,7 @@ def group(
         facts={key: Fact(value, SOURCE) for key, value in traits.items()},
         places=tuple(places),
         active=active,
+        local_facts={key: Fact(value, SOURCE) for key, value in (local or {}).items()},
     )
 
 
@@ -33,12 +40,18 @@ def place(country: str = "NO", per_week: int | None = 10, online: str = "unknown
     return Place(country, "", per_week, online, ("nb",), SOURCE)
 
 
-def finding(trait: str, direction: str, quote: str = "A quote.") -> FindingSnapshot:
+def finding(
+    key: str,
+    *traits: tuple[str, str],
+    quote: str = "I said a whole sentence about it.",
+    speakers: tuple[str, ...] = ("Kari",),
+    fellowship: str = "",
+) -> FindingSnapshot:
     return FindingSnapshot(
-        trait,
-        direction,
-        Evidence("10.1/study", "A theme", quote, "Kari"),
-        "For counsellors.",
+        key,
+        Evidence("10.1/study", key, f"What {key} means.", "A theme", quote, speakers, "Results"),
+        traits,
+        fellowship,
     )
 
 
@@ -57,6 +70,7 @@ def catalog() -> CatalogSnapshot:
             oat_welcome="varies",
             covers_opioids="yes",
             covers_alcohol="yes",
+            peer_led="yes",
             places=[place()],
         ),
         group(
@@ -72,6 +86,7 @@ def catalog() -> CatalogSnapshot:
             "dra",
             higher_power="yes",
             dual_diagnosis_focus="yes",
+            requires_psychiatric_condition="yes",
             psychiatric_medication_discussable="yes",
             step_work="yes",
         ),
@@ -84,6 +99,8 @@ def catalog() -> CatalogSnapshot:
             dialogue_feedback="yes",
             oat_welcome="yes",
             moderation_possible="optional",
+            total_abstinence="optional",
+            powerlessness="no",
             places=[place(online="yes")],
         ),
         group("wfs", kind="secular", women_only="yes", higher_power="no"),
@@ -93,15 +110,22 @@ def catalog() -> CatalogSnapshot:
             kind="user_organisation",
             dialogue_feedback="yes",
             social_activities="yes",
+            local={("oat_welcome", "NO"): "yes"},
         ),
         group("trauma-support", kind="complementary", trauma_focus="yes"),
     )
-    findings = {
-        "powerlessness": (
-            finding("powerlessness", "caution", "They hinge everything on addiction."),
+    findings = (
+        finding("powerlessness-negative-focus", ("powerlessness", "caution")),
+        finding("psychiatric-comorbidity", ("dual_diagnosis_focus", "supports")),
+        finding("trauma-complementary-support", ("trauma_focus", "supports")),
+        finding("trauma-not-assumed", ("trauma_focus", "caution"), quote="", speakers=()),
+        finding("step-five-trauma-survivors", ("step_work", "caution"), speakers=("Celine",)),
+        finding("shared-stories-may-spread", ("narrative_sharing", "caution")),
+        finding(
+            "na-early-recovery-support",
+            ("total_abstinence", "supports"),
+            speakers=("Hans",),
+            fellowship="na",
         ),
-        "dual_diagnosis_focus": (finding("dual_diagnosis_focus", "supports"),),
-        "trauma_focus": (finding("trauma_focus", "supports"),),
-        "narrative_sharing": (finding("narrative_sharing", "caution"),),
-    }
-    return CatalogSnapshot(groups, findings)
+    )
+    return CatalogSnapshot(groups, {f.key: f for f in findings})
