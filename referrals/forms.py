@@ -8,7 +8,8 @@ from django_countries import countries
 
 from catalog.languages import language_name
 from catalog.models import Group
-from referrals.followup import OUTCOMES, REASON_THEMES, Checkpoint, Outcome
+from referrals.followup import OUTCOMES, REASON_LABELS, REASON_THEMES, Checkpoint, Outcome
+from referrals.matching import choices
 from referrals.models import Referral
 
 SPOKEN = (
@@ -29,21 +30,14 @@ SPOKEN = (
     "so",
     "es",
 )
-SUBSTANCES = [
-    ("opioids", _("Opioids")),
-    ("alcohol", _("Alcohol")),
-    ("cocaine", _("Cocaine")),
-    ("methamphetamine", _("Methamphetamine")),
-    ("cannabis", _("Cannabis")),
-    ("benzodiazepines", _("Benzodiazepines")),
-    ("other", _("Other drugs")),
-]
-EXPERIENCES = [
-    ("", "---------"),
-    ("positive", _("Positive")),
-    ("mixed", _("Mixed")),
-    ("negative", _("Negative: left after a bad experience")),
-]
+
+
+def _choices(name: str) -> list[tuple[str, Any]]:
+    """An answer's choices from the matcher's vocabulary, labels translated when shown."""
+    return [(value, _(label)) for value, label in choices(name)]
+
+
+REASONS = [(str(theme.label), list(theme.codes)) for theme in REASON_THEMES]
 PREVIOUS_ROWS = 3
 
 
@@ -58,15 +52,7 @@ class IntakeForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Patient's language for the handout"), choices=Referral.Language.choices
     )
-    gender = forms.ChoiceField(
-        label=_("Gender"),
-        choices=[
-            ("unspecified", _("Not stated")),
-            ("female", _("Female")),
-            ("male", _("Male")),
-            ("nonbinary", _("Non-binary")),
-        ],
-    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=_choices("gender"))
     age = forms.IntegerField(label=_("Age"), required=False, min_value=12, max_value=120)
     country = forms.ChoiceField(label=_("Country"), required=False)
     languages = forms.MultipleChoiceField(
@@ -78,18 +64,11 @@ class IntakeForm(forms.Form):
     substances = forms.MultipleChoiceField(
         label=_("Substances"),
         required=False,
-        choices=SUBSTANCES,
+        choices=_choices("substances"),
         widget=forms.CheckboxSelectMultiple,
     )
-    goal = forms.ChoiceField(
-        label=_("Goal"),
-        choices=[
-            ("undecided", _("Undecided")),
-            ("abstinence", _("Abstinence")),
-            ("moderation", _("Moderation")),
-        ],
-        widget=forms.RadioSelect,
-    )
+    goal = forms.ChoiceField(label=_("Goal"), choices=_choices("goal"), widget=forms.RadioSelect)
+    recent_relapse = forms.BooleanField(label=_("Relapsed in the last months"), required=False)
     on_medication_treatment = forms.BooleanField(
         label=_("In opioid maintenance or other medication treatment"), required=False
     )
@@ -97,40 +76,24 @@ class IntakeForm(forms.Form):
     trauma_history = forms.BooleanField(label=_("Trauma history"), required=False)
     spirituality = forms.ChoiceField(
         label=_("Spirituality in a group"),
-        choices=[
-            ("neutral", _("Neutral")),
-            ("welcome", _("Welcome")),
-            ("averse", _("Averse")),
-        ],
+        choices=_choices("spirituality"),
         widget=forms.RadioSelect,
+    )
+    averse_to_labels = forms.BooleanField(
+        label=_("Objects to calling themselves an addict or alcoholic"), required=False
     )
     format = forms.ChoiceField(
-        label=_("Preferred meeting format"),
-        choices=[
-            ("no_preference", _("No preference")),
-            ("sharing", _("Sharing in turns")),
-            ("dialogue", _("Dialogue and feedback")),
-            ("skills", _("Structured skills")),
-        ],
-        widget=forms.RadioSelect,
+        label=_("Preferred meeting format"), choices=_choices("format"), widget=forms.RadioSelect
     )
     wants_sponsor = forms.ChoiceField(
-        label=_("Wants a sponsor"),
-        choices=[("no_preference", _("No preference")), ("yes", _("Yes")), ("no", _("No"))],
-        widget=forms.RadioSelect,
+        label=_("Wants a sponsor"), choices=_choices("wants_sponsor"), widget=forms.RadioSelect
     )
     wants_social_activities = forms.BooleanField(
         label=_("Wants social and leisure activities"), required=False
     )
     prefers_women_only = forms.BooleanField(label=_("Prefers a women-only group"), required=False)
     attendance = forms.ChoiceField(
-        label=_("Attendance"),
-        choices=[
-            ("either", _("In person or online")),
-            ("in_person", _("In person")),
-            ("online", _("Online")),
-        ],
-        widget=forms.RadioSelect,
+        label=_("Attendance"), choices=_choices("attendance"), widget=forms.RadioSelect
     )
 
     def __init__(self, *args: Any, groups: list[Group], **kwargs: Any) -> None:
@@ -146,8 +109,15 @@ class IntakeForm(forms.Form):
             )
             self.fields[f"previous_{row}_experience"] = forms.ChoiceField(
                 label=_("Experience with it (%(row)d)") % {"row": row},
-                choices=EXPERIENCES,
+                choices=[("", "---------"), *_choices("experience")],
                 required=False,
+            )
+            self.fields[f"previous_{row}_reasons"] = forms.MultipleChoiceField(
+                label=_("Why the patient left it (%(row)d)") % {"row": row},
+                help_text=_("Hold Ctrl (⌘ on a Mac) to choose more than one."),
+                choices=REASONS,
+                required=False,
+                widget=forms.SelectMultiple(attrs={"size": 6}),
             )
 
     def clean(self) -> dict[str, Any]:
@@ -157,7 +127,7 @@ class IntakeForm(forms.Form):
             experience = data.get(f"previous_{row}_experience")
             if group and not experience:
                 self.add_error(f"previous_{row}_experience", _("Say how it went."))
-            if experience and not group:
+            if (experience or data.get(f"previous_{row}_reasons")) and not group:
                 self.add_error(f"previous_{row}_group", _("Choose the group."))
         return data
 
@@ -180,6 +150,8 @@ class IntakeForm(forms.Form):
             "wants_social_activities",
             "prefers_women_only",
             "attendance",
+            "averse_to_labels",
+            "recent_relapse",
         ]
         profile = {name: data[name] for name in names}
         profile["country"] = data["country"] or None
@@ -187,11 +159,80 @@ class IntakeForm(forms.Form):
             {
                 "group": data[f"previous_{row}_group"],
                 "experience": data[f"previous_{row}_experience"],
+                "reasons": list(data.get(f"previous_{row}_reasons") or []),
             }
             for row in range(1, PREVIOUS_ROWS + 1)
             if data.get(f"previous_{row}_group")
         ]
         return profile
+
+
+def profile_answers(profile: dict[str, Any], names: dict[str, str]) -> list[tuple[str, str]]:
+    """A saved profile as the intake's questions and the answers given, for its page."""
+    form = IntakeForm(groups=[])
+    shown: list[tuple[str, str]] = []
+    for name, field in form.fields.items():
+        if name not in profile or name == "reference" or name.startswith("previous_"):
+            continue
+        value = profile[name]
+        choices = dict(getattr(field, "choices", []) or [])
+        if name == "country":
+            text = str(dict(countries).get(value, value)) if value else str(_("Not stated"))
+        elif isinstance(value, bool):
+            text = str(_("Yes") if value else _("No"))
+        elif isinstance(value, list):
+            text = ", ".join(str(choices.get(v, language_name(v))) for v in value) or "—"
+        else:
+            text = str(choices.get(value, value if value is not None else "—"))
+        shown.append((str(field.label), text))
+    for item in profile.get("previous_groups", []):
+        reasons = ", ".join(str(REASON_LABELS.get(code, code)) for code in item.get("reasons", []))
+        experience = dict(_choices("experience")).get(item["experience"], item["experience"])
+        shown.append(
+            (
+                str(_("Group attended before")),
+                f"{names.get(item['group'], item['group'])}: {experience}"
+                + (f" ({reasons})" if reasons else ""),
+            )
+        )
+    return shown
+
+
+def refer_again_initial(referral: Referral, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The intake's answers to refer a patient again: the saved profile, with the group
+    the patient left first among the groups attended before, with the coded reasons
+    recorded when they disengaged."""
+    profile = referral.profile
+    initial = {**defaults, "reference": referral.reference, "language": referral.language}
+    for name in (*IntakeForm.base_fields, "country"):
+        if profile.get(name) is not None and name in profile:
+            initial[name] = profile[name]
+    reasons = [
+        reason.code
+        for follow_up in referral.follow_ups.all()
+        if follow_up.outcome == Outcome.DISENGAGED
+        for reason in follow_up.reasons.all()
+    ]
+    negative = {
+        code
+        for theme in REASON_THEMES
+        if theme.key == "negative-experiences-spurred-frustration"
+        for code, _label in theme.codes
+    }
+    rows = []
+    if referral.chosen_group:
+        experience = "negative" if negative & set(reasons) else "mixed"
+        rows.append({"group": referral.chosen_group, "experience": experience, "reasons": reasons})
+    rows += [
+        item
+        for item in profile.get("previous_groups", [])
+        if item.get("group") != referral.chosen_group
+    ]
+    for row, item in enumerate(rows[:PREVIOUS_ROWS], start=1):
+        initial[f"previous_{row}_group"] = item["group"]
+        initial[f"previous_{row}_experience"] = item["experience"]
+        initial[f"previous_{row}_reasons"] = item.get("reasons", [])
+    return initial
 
 
 class ChooseForm(forms.Form):

@@ -35,7 +35,14 @@ from referrals.dashboard import build as build_dashboard
 from referrals.exports import TABLES, csv_table, write_csv
 from referrals.filters import DEFAULT_PERIOD, ReferralFilter
 from referrals.followup import Checkpoint, due_on
-from referrals.forms import ChooseForm, FollowUpForm, IntakeForm, SubjectForm
+from referrals.forms import (
+    ChooseForm,
+    FollowUpForm,
+    IntakeForm,
+    SubjectForm,
+    profile_answers,
+    refer_again_initial,
+)
 from referrals.handout import handout_context
 from referrals.matching import COMPLEMENTARY, Menu, match
 from referrals.models import Referral
@@ -88,6 +95,11 @@ def intake(request: HttpRequest) -> HttpResponse:
         "attendance": "either",
         "gender": "unspecified",
     }
+    again = request.GET.get("again", "")
+    if request.method == "GET" and again.isdigit():
+        previous = _get_referral(request, int(again))
+        log.referral_event(AuditEntry.Action.VIEW, previous, summary="refer again", request=request)
+        initial = refer_again_initial(previous, initial)
     saving = request.method == "POST" and "save" in request.POST
     data = request.POST.copy() if request.method == "POST" else None
     if data is not None and not saving and not data.get("reference"):
@@ -209,9 +221,11 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for checkpoint in Checkpoint
     ]
+    names = dict(Group.objects.values_list("slug", "name"))
     context = {
         "referral": referral,
         "menu": referral.menu,
+        "answers": profile_answers(referral.profile, names),
         "choose_form": ChooseForm(initial={"group": referral.chosen_group}, referral=referral),
         "checkpoints": checkpoints,
         "followed_up": bool(recorded),

@@ -11,9 +11,15 @@ register = template.Library()
 
 
 @register.filter
-def say(text: dict[str, Any] | None) -> str:
+def say(text: dict[str, Any] | str | None) -> str:
     """A stored menu message in the active language."""
     return say_text(text)
+
+
+@register.filter
+def part_kind(part: dict[str, Any]) -> str:
+    """base, fit, caution or advice; menus saved before parts had a kind go by points."""
+    return str(part.get("kind") or ("caution" if part["points"] < 0 else "fit"))
 
 
 @register.filter
