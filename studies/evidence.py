@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,12 +78,15 @@ class GroupEvidence:
 
 
 def what_the_studies_say(group: Group) -> list[GroupEvidence]:
-    """Findings about the traits this group carries (yes, optional or varies).
+    """Findings about the traits this group carries (yes, optional or varies), leaving out
+    testimony about another fellowship as a whole.
 
     One query: the trait links joined with their finding, theme, study and quote.
     """
     carried = TraitValue.objects.filter(group=group, value__in=CARRIES).values("trait_id")
-    links = findings_for_traits(carried)
+    links = findings_for_traits(carried).filter(
+        Q(finding__fellowship="") | Q(finding__fellowship=group.slug)
+    )
     grouped: dict[int, list[FindingTrait]] = {}
     findings: dict[int, Finding] = {}
     for link in links:
@@ -92,7 +95,30 @@ def what_the_studies_say(group: Group) -> list[GroupEvidence]:
     return [GroupEvidence(findings[pk], tuple(grouped[pk])) for pk in grouped]
 
 
-def groups_carrying(trait_ids: Sequence[int]) -> QuerySet[Group]:
-    return Group.objects.filter(
-        trait_values__trait_id__in=trait_ids, trait_values__value__in=CARRIES
-    ).distinct()
+def fellowship_names(slugs: Iterable[str]) -> dict[str, str]:
+    """The catalog names of the fellowships findings speak of as a whole: one query, or none."""
+    wanted = {slug for slug in slugs if slug}
+    if not wanted:
+        return {}
+    return dict(Group.objects.filter(slug__in=wanted).values_list("slug", "name"))
+
+
+def groups_for_findings(findings: Sequence[Finding]) -> list[Group]:
+    """The groups the findings are cited on: those carrying the traits of findings about a
+    shared format or practice, and the fellowship a finding speaks of as a whole.
+
+    Reads the findings' prefetched trait links; one query, or none.
+    """
+    trait_ids = sorted(
+        {
+            link.trait_id
+            for finding in findings
+            if not finding.fellowship
+            for link in finding.trait_links.all()
+        }
+    )
+    slugs = sorted({finding.fellowship for finding in findings if finding.fellowship})
+    if not trait_ids and not slugs:
+        return []
+    carrying = Q(trait_values__trait_id__in=trait_ids, trait_values__value__in=CARRIES)
+    return list(Group.objects.filter(carrying | Q(slug__in=slugs)).distinct())

@@ -6,8 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import Group
 from studies.models import Finding, FindingTrait, Quote
-from studies.sources import is_source_text, normalise, source_text
 
 
 class SearchForm(forms.Form):
@@ -33,31 +33,24 @@ class QuoteForm(forms.ModelForm[Quote]):
         study = self.instance.study
         self.fields["speaker"].queryset = study.participants.all()  # type: ignore[attr-defined]
         self.fields["themes"].queryset = study.themes.order_by("position")  # type: ignore[attr-defined]
-
-    def clean_text(self) -> str:
-        text: str = self.cleaned_data["text"]
-        name = self.instance.study.source_text
-        if name and not is_source_text(name):
-            raise ValidationError(
-                _("The study's source text %(file)s is not shipped; quotes cannot be checked."),
-                params={"file": name},
-            )
-        if name and normalise(text) not in normalise(source_text(name)):
-            raise ValidationError(
-                _(
-                    "This text is not in the study's source text (%(file)s). A quote must be "
-                    "verbatim; only spacing and quotation marks may differ."
-                ),
-                params={"file": name},
-            )
-        return text
+        # Verbatim, whole sentences, a speaker: Quote.clean() checks them against the source.
 
 
 class FindingForm(forms.ModelForm[Finding]):
     class Meta:
         model = Finding
-        fields = ["theme", "quote", "counsellor_text", "patient_text", "applies_when"]
+        fields = [
+            "theme",
+            "quote",
+            "summary",
+            "fellowship",
+            "locator",
+            "counsellor_text",
+            "patient_text",
+            "applies_when",
+        ]
         widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
             "counsellor_text": forms.Textarea(attrs={"rows": 3}),
             "patient_text": forms.Textarea(attrs={"rows": 3}),
         }
@@ -66,7 +59,20 @@ class FindingForm(forms.ModelForm[Finding]):
         super().__init__(*args, **kwargs)
         study = self.instance.study
         self.fields["theme"].queryset = study.themes.order_by("position")  # type: ignore[attr-defined]
-        self.fields["quote"].queryset = study.quotes.select_related("speaker")  # type: ignore[attr-defined]
+        # A phrase the authors quote never illustrates a finding: only participants' words.
+        self.fields["quote"].queryset = study.quotes.exclude(  # type: ignore[attr-defined]
+            kind=Quote.Kind.PHRASE
+        ).select_related("speaker")
+        fellowship = self.fields["fellowship"]
+        self.fields["fellowship"] = forms.ChoiceField(
+            label=fellowship.label,
+            help_text=fellowship.help_text,
+            required=False,
+            choices=[
+                ("", _("None: a format or practice other groups share")),
+                *Group.objects.order_by("name").values_list("slug", "name"),
+            ],
+        )
 
 
 class BaseFindingTraitFormSet(forms.BaseInlineFormSet[FindingTrait, Finding, Any]):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit import log
-from catalog.models import Trait
+from catalog.models import Group, Trait
 from studies.models import (
     Finding,
     FindingTrait,
@@ -27,6 +27,7 @@ from studies.models import (
     ReferenceText,
     Study,
     Theme,
+    quote_errors,
 )
 from studies.sources import is_source_text
 
@@ -68,6 +69,9 @@ FINDING_KEYS = (
     "theme",
     "quote",
     "traits",
+    "summary",
+    "fellowship",
+    "locator",
     "counsellor_text",
     "patient_text",
     "applies_when",
@@ -158,6 +162,9 @@ def export_study(study: Study) -> dict[str, Any]:
                     {"trait": link.trait.key, "direction": link.direction}
                     for link in finding.trait_links.all()
                 ],
+                "summary": finding.summary,
+                "fellowship": finding.fellowship,
+                "locator": finding.locator,
                 "counsellor_text": finding.counsellor_text,
                 "patient_text": finding.patient_text,
                 "applies_when": finding.applies_when,
@@ -270,9 +277,17 @@ class _Checker:
             return []
         return value
 
+    def located(self, where: str, errors: dict[str, list[ValidationError]]) -> None:
+        for field, problems in errors.items():
+            for problem in problems:
+                for message in problem.messages:
+                    self.add(f"{where}.{field}", message)
+
     def clean(self, where: str, instance: models.Model, exclude: list[str]) -> None:
+        """The fields' own checks. The models' clean() reads the database for what the
+        file holds itself, so the import checks those rules against the file."""
         try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            instance.clean_fields(exclude=exclude)
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 for message in messages:
@@ -313,7 +328,16 @@ class _Plan:
     findings: list[tuple[Finding, str, str | None, list[tuple[str, str]]]]
 
 
-def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -> _Plan | None:
+def _named(where: str, item: object) -> str:
+    """A place in the file with the key of what is there: ``studies[0] (vederhus-2020)``."""
+    key = item.get("key") if isinstance(item, dict) else None
+    return f"{where} ({key})" if isinstance(key, str) and key else where
+
+
+def _check_study(
+    where: str, data: Any, check: _Checker, trait_keys: set[str], group_slugs: set[str]
+) -> _Plan | None:
+    where = _named(where, data)
     if not check.keys(where, data, STUDY_KEYS) or not check.texts(
         where, data, ("key", "doi", "source_text")
     ):
@@ -365,13 +389,23 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
     check.unique(f"{where}.participants", pseudonyms, _("pseudonym"))
 
     for index, item in enumerate(check.items_of(where, data, "quotes")):
-        item_where = f"{where}.quotes[{index}]"
+        item_where = _named(f"{where}.quotes[{index}]", item)
         if not check.keys(item_where, item, QUOTE_KEYS) or not check.texts(
-            item_where, item, ("key", "speaker")
+            item_where, item, ("key", "speaker", "text", "kind")
         ):
             continue
         quote = Quote(**{k: item[k] for k in QUOTE_KEYS if k not in ("speaker", "themes")})
         check.clean(item_where, quote, exclude=["study", "speaker"])
+        source = data["source_text"] if is_source_text(data["source_text"]) else ""
+        check.located(
+            item_where,
+            quote_errors(
+                text=item["text"],
+                kind=item["kind"],
+                has_speaker=item["speaker"] is not None,
+                source=source,
+            ),
+        )
         if item["speaker"] is not None and item["speaker"] not in pseudonyms:
             check.add(
                 f"{item_where}.speaker",
@@ -401,23 +435,44 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
         check.clean(item_where, reference, exclude=["study"])
         plan.references.append(reference)
 
+    kinds = {quote.key: quote.kind for quote, _s, _t in plan.quotes}
     for index, item in enumerate(check.items_of(where, data, "findings")):
-        item_where = f"{where}.findings[{index}]"
+        item_where = _named(f"{where}.findings[{index}]", item)
         if not check.keys(item_where, item, FINDING_KEYS) or not check.texts(
-            item_where, item, ("key", "theme", "quote")
+            item_where, item, ("key", "theme", "quote", "fellowship")
         ):
             continue
         finding = Finding(
             key=item["key"],
+            summary=item["summary"],
+            fellowship=item["fellowship"],
+            locator=item["locator"],
             counsellor_text=item["counsellor_text"],
             patient_text=item["patient_text"],
             applies_when=item["applies_when"],
         )
+        # The model's clean() looks the quote and the group up in the database; the
+        # file's own quotes and the catalog's groups are checked here instead.
         check.clean(item_where, finding, exclude=["study", "theme", "quote"])
         if item["theme"] not in theme_keys:
             check.add(f"{item_where}.theme", _("unknown theme “%(key)s”.") % {"key": item["theme"]})
         if item["quote"] is not None and item["quote"] not in quote_keys:
             check.add(f"{item_where}.quote", _("unknown quote “%(key)s”.") % {"key": item["quote"]})
+        elif kinds.get(item["quote"]) == Quote.Kind.PHRASE:
+            check.add(
+                f"{item_where}.quote",
+                _(
+                    "“%(key)s” is a phrase the authors quote in their own account; a "
+                    "finding's illustrating quote is a participant's block or inline quote, "
+                    "or null."
+                )
+                % {"key": item["quote"]},
+            )
+        if item["fellowship"] and item["fellowship"] not in group_slugs:
+            check.add(
+                f"{item_where}.fellowship",
+                _("“%(slug)s” is not a group of the catalog.") % {"slug": item["fellowship"]},
+            )
         links: list[tuple[str, str]] = []
         for link_index, link in enumerate(check.items_of(item_where, item, "traits")):
             link_where = f"{item_where}.traits[{link_index}]"
@@ -448,9 +503,10 @@ def _check_study(where: str, data: Any, check: _Checker, trait_keys: set[str]) -
 def validate(payload: dict[str, Any]) -> list[_Plan]:
     check = _Checker()
     trait_keys = set(Trait.objects.values_list("key", flat=True))
+    group_slugs = set(Group.objects.values_list("slug", flat=True))
     plans = []
     for index, data in enumerate(payload["studies"]):
-        plan = _check_study(f"studies[{index}]", data, check, trait_keys)
+        plan = _check_study(f"studies[{index}]", data, check, trait_keys, group_slugs)
         if plan is not None:
             plans.append(plan)
     check.unique("studies", [plan.study.key for plan in plans], _("study key"))

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -9,8 +11,109 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from catalog.models import Group
+from studies.sources import is_source_text, is_whole_sentences, normalise, source_text
+
 if TYPE_CHECKING:
     from django_stubs_ext.db.models.manager import RelatedManager
+
+# A participant's quote (block or inline) says at least this much: a full clause.
+MIN_QUOTE_WORDS = 5
+SUMMARY_MAX_LENGTH = 300
+# A sentence ends where . ? ! or … is followed by a space and a capital, digit or
+# opening quotation mark; "e.g. a group" stays one sentence.
+_SENTENCE_BREAK = re.compile(
+    r"[.?!\u2026][\"'\u201d\u2019)]*\s+[\"'\u201c\u2018(]*[A-Z0-9\u00c0-\u00de]"
+)
+
+
+def validate_one_sentence(value: str) -> None:
+    """A finding's summary is one sentence, ending with a full stop (or ? or !)."""
+    text = value.strip()
+    if _SENTENCE_BREAK.search(text):
+        raise ValidationError(
+            _("Write the summary as one sentence; this has more than one."), code="sentences"
+        )
+    if not text.endswith((".", "?", "!")):
+        raise ValidationError(
+            _("End the summary with a full stop: it is one whole sentence."), code="unfinished"
+        )
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+(?:[\u2019'-]\w+)*", text))
+
+
+def quote_errors(
+    *, text: str, kind: str, has_speaker: bool, source: str
+) -> dict[str, list[ValidationError]]:
+    """What is wrong with a quote, by field; ``source`` is its study's source text file name.
+
+    A block or inline quote is a participant's own words: it names its speaker, says at
+    least a full clause and is whole sentences of the source. Every quote is verbatim.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    own_words = kind in (Quote.Kind.BLOCK, Quote.Kind.INLINE)
+    if own_words and not has_speaker:
+        errors.setdefault("speaker", []).append(
+            ValidationError(
+                _(
+                    "Speaker: a block or inline quote is a participant's own words, so it "
+                    "names the participant. Words the authors quote in their own account "
+                    "are a phrase."
+                ),
+                code="speaker_required",
+            )
+        )
+    if own_words and word_count(text) < MIN_QUOTE_WORDS:
+        errors.setdefault("text", []).append(
+            ValidationError(
+                _(
+                    "Text: a block or inline quote has at least %(count)d words, a full "
+                    "clause of what the participant said. A few words the authors quote "
+                    "are a phrase."
+                ),
+                code="too_short",
+                params={"count": MIN_QUOTE_WORDS},
+            )
+        )
+    if not source:
+        return errors
+    if not is_source_text(source):
+        errors.setdefault("text", []).append(
+            ValidationError(
+                _("The study's source text %(file)s is not shipped; quotes cannot be checked."),
+                code="no_source",
+                params={"file": source},
+            )
+        )
+        return errors
+    full_text = source_text(source)
+    if normalise(text) not in normalise(full_text):
+        errors.setdefault("text", []).append(
+            ValidationError(
+                _(
+                    "Text: this is not in the study's source text (%(file)s). A quote must be "
+                    "verbatim; only spacing and quotation marks may differ."
+                ),
+                code="not_verbatim",
+                params={"file": source},
+            )
+        )
+    elif own_words and not is_whole_sentences(text, full_text):
+        errors.setdefault("text", []).append(
+            ValidationError(
+                _(
+                    "Text: this cuts a sentence of the source text (%(file)s). A block or "
+                    "inline quote is whole sentences: it starts where a sentence starts and "
+                    "ends where one ends."
+                ),
+                code="cuts_sentence",
+                params={"file": source},
+            )
+        )
+    return errors
+
 
 # Columns of a study's participant table, as the papers report them.
 PARTICIPANT_DETAILS = {
@@ -165,8 +268,13 @@ class Participant(models.Model):
 
 class Quote(models.Model):
     class Kind(models.TextChoices):
+        # A participant's words set apart from the text.
         BLOCK = "block", _("Block quote")
-        INLINE = "inline", _("Quoted phrase")
+        # A participant's own clause quoted in the running text.
+        INLINE = "inline", _("Participant's words in the text")
+        # A few words the authors quote inside their own narration: never shown as a
+        # participant's words.
+        PHRASE = "phrase", _("Phrase in the authors' account")
 
     study = models.ForeignKey(
         Study, on_delete=models.CASCADE, related_name="quotes", verbose_name=_("study")
@@ -198,12 +306,41 @@ class Quote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["study", "key"], name="studies_quote_unique_key"),
             models.CheckConstraint(
-                condition=Q(kind__in=["block", "inline"]), name="studies_quote_kind_valid"
+                condition=Q(kind__in=["block", "inline", "phrase"]),
+                name="studies_quote_kind_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.speaker}: {self.text[:60]}…" if self.speaker else self.text[:60]
+
+    def clean(self) -> None:
+        errors = quote_errors(
+            text=self.text,
+            kind=self.kind,
+            has_speaker=self.speaker_id is not None,
+            source=self.study.source_text if self.study_id else "",
+        )
+        if self.kind == self.Kind.PHRASE and self.pk is not None:
+            illustrated = list(self.findings.values_list("key", flat=True))
+            if illustrated:
+                errors.setdefault("kind", []).append(
+                    ValidationError(
+                        _(
+                            "Kind: this quote illustrates the finding(s) %(keys)s, and a "
+                            "phrase the authors quote cannot illustrate a finding. Choose "
+                            "another quote for them first."
+                        ),
+                        code="illustrates",
+                        params={"keys": ", ".join(illustrated)},
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_participants_words(self) -> bool:
+        return self.kind != self.Kind.PHRASE
 
 
 class ReferenceText(models.Model):
@@ -246,6 +383,27 @@ class Finding(models.Model):
         related_name="findings",
         verbose_name=_("illustrating quote"),
     )
+    summary = models.CharField(
+        _("summary"),
+        max_length=SUMMARY_MAX_LENGTH,
+        validators=[validate_one_sentence],
+        help_text=_("One sentence for counsellors: what the finding means for a referral."),
+    )
+    fellowship = models.SlugField(
+        _("fellowship"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "The catalog group this finding is testimony about as a whole, e.g. na; it is "
+            "then cited on that group only. Blank when it is about a format or practice "
+            "other groups share."
+        ),
+    )
+    locator = models.CharField(
+        _("locator"),
+        max_length=300,
+        help_text=_("Where the paper reports it, e.g. Results, 'The model did not fit'."),
+    )
     counsellor_text = models.TextField(_("for counsellors"))
     patient_text = models.TextField(_("for the patient handout"))
     applies_when = models.CharField(_("applies when"), max_length=200, blank=True)
@@ -265,7 +423,38 @@ class Finding(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.counsellor_text[:80]
+        return self.summary or self.counsellor_text[:80]
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        quote = self.quote if self.quote_id else None
+        if quote is not None and quote.kind == Quote.Kind.PHRASE:
+            errors["quote"] = [
+                ValidationError(
+                    _(
+                        "Illustrating quote: “%(key)s” is a phrase the authors quote in their "
+                        "own account; choose a participant's block or inline quote, or none."
+                    ),
+                    code="phrase",
+                    params={"key": quote.key},
+                )
+            ]
+        if quote is not None and self.study_id and quote.study_id != self.study_id:
+            errors["quote"] = [
+                ValidationError(
+                    _("Illustrating quote: it must come from the same study."), code="study"
+                )
+            ]
+        if self.fellowship and not Group.objects.filter(slug=self.fellowship).exists():
+            errors["fellowship"] = [
+                ValidationError(
+                    _("Fellowship: “%(slug)s” is not a group of the catalog."),
+                    code="unknown_group",
+                    params={"slug": self.fellowship},
+                )
+            ]
+        if errors:
+            raise ValidationError(errors)
 
 
 class FindingTrait(models.Model):

@@ -55,14 +55,16 @@ def theme_detail(request: HttpRequest, key: str, theme_key: str) -> HttpResponse
         .select_related("quote__speaker")
         .prefetch_related("trait_links__trait")
     )
-    trait_ids = {link.trait_id for finding in findings for link in finding.trait_links.all()}
+    quotes = list(theme.quotes.select_related("speaker"))
+    fellowships = evidence.fellowship_names(finding.fellowship for finding in findings)
     context = {
         "theme": theme,
         "study": theme.study,
         "children": list(theme.children.all()),
-        "quotes": list(theme.quotes.select_related("speaker")),
-        "findings": findings,
-        "groups": list(evidence.groups_carrying(sorted(trait_ids))) if trait_ids else [],
+        "quotes": [quote for quote in quotes if quote.is_participants_words],
+        "phrases": [quote for quote in quotes if not quote.is_participants_words],
+        "findings": [(finding, fellowships.get(finding.fellowship)) for finding in findings],
+        "groups": evidence.groups_for_findings(findings),
     }
     return render(request, "studies/theme_detail.html", context)
 

@@ -49,6 +49,9 @@ def _finding_data(finding: Finding, links: list[tuple[int, str]]) -> dict[str, o
     data: dict[str, object] = {
         "theme": finding.theme_id,
         "quote": finding.quote_id or "",
+        "summary": finding.summary,
+        "fellowship": finding.fellowship,
+        "locator": finding.locator,
         "counsellor_text": finding.counsellor_text,
         "patient_text": finding.patient_text,
         "applies_when": finding.applies_when,
@@ -135,13 +138,13 @@ def test_bad_study_files_are_rejected_whole_naming_where(reference_data):
     norwegian["themes"][0]["level"] = "chapter"
     errors = _rejected(document)
     index = document["studies"].index(norwegian)
-    where = f"studies[{index}]"
-    assert any(e.startswith(f"{where}.quotes[0].speaker") and "Nobody" in e for e in errors)
-    assert any(e.startswith(f"{where}.quotes[1].themes") and "no-such-theme" in e for e in errors)
-    assert any(
-        e.startswith(f"{where}.findings[0].traits[0].trait") and "flying" in e for e in errors
-    )
-    assert any(e.startswith(f"{where}.findings[1].traits[0].direction") for e in errors)
+    where = f"studies[{index}] (vederhus-2020)"
+    quotes = [f"{where}.quotes[{n}] ({norwegian['quotes'][n]['key']})" for n in (0, 1)]
+    findings = [f"{where}.findings[{n}] ({norwegian['findings'][n]['key']})" for n in (0, 1)]
+    assert any(e.startswith(f"{quotes[0]}.speaker") and "Nobody" in e for e in errors)
+    assert any(e.startswith(f"{quotes[1]}.themes") and "no-such-theme" in e for e in errors)
+    assert any(e.startswith(f"{findings[0]}.traits[0].trait") and "flying" in e for e in errors)
+    assert any(e.startswith(f"{findings[1]}.traits[0].direction") for e in errors)
     assert any(e.startswith(f"{where}.themes[0].level") and "final_theme" in e for e in errors)
 
 
