@@ -25,7 +25,7 @@ from catalog.models import Availability, Group, TraitValue
 
 # Fields that identify a row apart from its id, for rows deleted and entered anew.
 NATURAL_KEYS: dict[type[models.Model], tuple[str, ...]] = {
-    TraitValue: ("group_id", "trait_id"),
+    TraitValue: ("group_id", "trait_id", "country"),
     Availability: ("group_id", "country", "region"),
 }
 # Columns that say nothing to a reader of the history.
@@ -89,6 +89,9 @@ class HistoryEntry:
 def _display(record: Any, name: str) -> str:
     field = record.instance_type._meta.get_field(name)
     value = getattr(record, field.attname)
+    if name == "country":
+        # An availability row without a country reads "Worldwide"; a trait value's "—".
+        return str(record.country.name) or "—"
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -97,8 +100,6 @@ def _display(record: Any, name: str) -> str:
         return date_format(value, "DATE_FORMAT")
     if name == "languages":
         return ", ".join(language_name(code) for code in split_languages(value))
-    if name == "country":
-        return str(record.country.name)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if name == "trait":
@@ -154,7 +155,7 @@ def group_history(group: Group) -> list[HistoryEntry]:
     )
     return newest_first(
         entries(Group, group_records, lambda record: gettext("Group details")),
-        entries(TraitValue, value_records, lambda record: gettext(record.trait.label)),
+        entries(TraitValue, value_records, _trait),
         entries(Availability, place_records, _place),
     )
 
@@ -170,6 +171,13 @@ def find_entry(history: list[HistoryEntry], kind: str, history_id: int) -> Histo
         if entry.kind == kind and entry.record.history_id == history_id:
             return entry
     return None
+
+
+def _trait(record: Any) -> str:
+    label = gettext(record.trait.label)
+    if not record.country:
+        return label
+    return gettext("%(trait)s in %(country)s") % {"trait": label, "country": record.country.name}
 
 
 def _place(record: Any) -> str:

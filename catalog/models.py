@@ -8,7 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_countries import Countries
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -21,6 +23,18 @@ if TYPE_CHECKING:
 def validate_not_future_year(year: int) -> None:
     if year > timezone.localdate().year:
         raise ValidationError(_("The year cannot be in the future."), code="future_year")
+
+
+class WorldwideCountries(Countries):
+    """Countries in which no country at all reads "Worldwide".
+
+    Availability without a country holds for every country; with this list as its
+    field's countries, ``place.country.name`` says so on every page and in the
+    history without each template having to know.
+    """
+
+    def name(self, code: str) -> str:  # type: ignore[override]
+        return gettext("Worldwide") if not code else super().name(code)
 
 
 class SourceKind(models.TextChoices):
@@ -201,7 +215,12 @@ class TraitValueChoice(models.TextChoices):
 
 
 class TraitValue(models.Model):
-    """A group's value for one trait, with the source it is taken from."""
+    """A group's value for one trait, with the source it is taken from.
+
+    A value without a country holds everywhere; a value for a country holds there and,
+    for patients in that country, overrides the value that holds everywhere (a user
+    organisation's welcome of people in opioid maintenance is one country's fact).
+    """
 
     Value = TraitValueChoice
 
@@ -210,6 +229,14 @@ class TraitValue(models.Model):
     )
     trait = models.ForeignKey(
         Trait, on_delete=models.PROTECT, related_name="values", verbose_name=_("trait")
+    )
+    # The stubs want a str as blank_label; a lazy one is translated when choices are shown.
+    country = CountryField(  # type: ignore[call-overload]
+        _("country"),
+        blank=True,
+        default="",
+        blank_label=_("Every country"),
+        help_text=_("Leave empty for a value that holds everywhere."),
     )
     value = models.CharField(_("value"), max_length=10, choices=Value.choices)
     source = models.ForeignKey(
@@ -232,12 +259,13 @@ class TraitValue(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["trait__position", "trait__key"]
+        ordering = ["trait__position", "trait__key", "country"]
         verbose_name = _("trait value")
         verbose_name_plural = _("trait values")
         constraints = [
             models.UniqueConstraint(
-                fields=["group", "trait"], name="%(app_label)s_%(class)s_one_per_trait"
+                fields=["group", "trait", "country"],
+                name="%(app_label)s_%(class)s_one_per_trait_and_country",
             ),
             models.CheckConstraint(
                 condition=Q(value__in=TraitValueChoice.values),
@@ -255,7 +283,8 @@ class TraitValue(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.group}: {self.trait} = {self.get_value_display()}"
+        where = f" ({self.country.name})" if self.country else ""
+        return f"{self.group}: {self.trait}{where} = {self.get_value_display()}"
 
     def clean(self) -> None:
         if self.value != self.Value.UNKNOWN:
@@ -277,16 +306,30 @@ class OnlineChoice(models.TextChoices):
 
 
 class Availability(models.Model):
-    """Where and how a group meets, per country (and optionally a region of it)."""
+    """Where and how a group meets, per country (and optionally a region of it).
+
+    A row without a country is worldwide: what holds wherever a patient is, such as
+    online meetings open to anyone or a fellowship's count of meetings world-wide.
+    """
 
     Online = OnlineChoice
 
     group = models.ForeignKey(
         Group, on_delete=models.CASCADE, related_name="availability", verbose_name=_("group")
     )
-    country = CountryField(_("country"))
+    # The stubs want a str as blank_label; a lazy one is translated when choices are shown.
+    country = CountryField(  # type: ignore[call-overload]
+        _("country"),
+        blank=True,
+        countries=WorldwideCountries,
+        blank_label=_("Worldwide"),
+        help_text=_("Leave empty for worldwide."),
+    )
     region = models.CharField(
-        _("region"), max_length=100, blank=True, help_text=_("Leave empty for the whole country.")
+        _("region"),
+        max_length=100,
+        blank=True,
+        help_text=_("Leave empty for the whole country; always empty for worldwide."),
     )
     in_person_per_week = models.PositiveIntegerField(
         _("in-person meetings per week"),
@@ -320,6 +363,11 @@ class Availability(models.Model):
                 condition=Q(online__in=OnlineChoice.values),
                 name="%(app_label)s_%(class)s_online_valid",
             ),
+            # A region is a part of a country; worldwide has none.
+            models.CheckConstraint(
+                condition=~Q(country="") | Q(region=""),
+                name="%(app_label)s_%(class)s_region_needs_country",
+            ),
         ]
         indexes = [
             # Catalog filter by country.
@@ -331,8 +379,13 @@ class Availability(models.Model):
         return f"{self.group} — {place}"
 
     def clean(self) -> None:
+        errors = {}
+        if self.region and not self.country:
+            errors["region"] = _("A region needs its country; worldwide has no region.")
         if self.verified_on and self.verified_on > timezone.localdate():
-            raise ValidationError({"verified_on": _("The date cannot be in the future.")})
+            errors["verified_on"] = _("The date cannot be in the future.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def language_names(self) -> list[str]:
