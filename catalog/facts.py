@@ -9,9 +9,17 @@ from catalog.models import Availability, Group, Source, Trait, TraitValue
 
 
 @dataclass(frozen=True)
+class Cell:
+    """One group's facts about one trait."""
+
+    value: TraitValue | None  # the value that holds everywhere; None when unknown
+    countries: tuple[TraitValue, ...] = ()  # values for one country each, by country name
+
+
+@dataclass(frozen=True)
 class TraitRow:
     trait: Trait
-    values: tuple[TraitValue | None, ...]  # one per group, None when unknown
+    cells: tuple[Cell, ...]  # one per group
 
 
 @dataclass(frozen=True)
@@ -21,14 +29,25 @@ class Dimension:
 
 
 def trait_table(groups: Sequence[Group]) -> list[Dimension]:
-    """Two queries, whatever the number of groups and traits."""
+    """Two queries, whatever the number of groups, traits and countries."""
     values = TraitValue.objects.filter(group__in=groups).select_related("source")
-    by_key = {(value.group_id, value.trait_id): value for value in values}
+    general: dict[tuple[int, int], TraitValue] = {}
+    by_country: dict[tuple[int, int], list[TraitValue]] = {}
+    for value in values:
+        key = (value.group_id, value.trait_id)
+        if value.country:
+            by_country.setdefault(key, []).append(value)
+        else:
+            general[key] = value
     labels = dict(Trait.Dimension.choices)
     dimensions: dict[str, list[TraitRow]] = {}
     for trait in Trait.objects.all():
-        row = TraitRow(trait, tuple(by_key.get((group.pk, trait.pk)) for group in groups))
-        dimensions.setdefault(trait.dimension, []).append(row)
+        cells = []
+        for group in groups:
+            key = (group.pk, trait.pk)
+            countries = sorted(by_country.get(key, []), key=lambda value: value.country.name)
+            cells.append(Cell(general.get(key), tuple(countries)))
+        dimensions.setdefault(trait.dimension, []).append(TraitRow(trait, tuple(cells)))
     return [
         Dimension(str(labels[key]), tuple(dimensions[key]))
         for key in Trait.Dimension.values
@@ -44,9 +63,12 @@ def cited_sources(table: list[Dimension], places: Sequence[Availability] = ()) -
     """
     numbers: dict[int, int] = {}
     sources: list[Source] = []
-    facts: list[TraitValue | Availability] = [
-        value for dimension in table for row in dimension.rows for value in row.values if value
-    ]
+    facts: list[TraitValue | Availability] = []
+    for dimension in table:
+        for row in dimension.rows:
+            for cell in row.cells:
+                facts.extend([cell.value] if cell.value else [])
+                facts.extend(cell.countries)
     facts.extend(places)
     for fact in facts:
         if fact.source is None:

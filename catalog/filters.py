@@ -32,7 +32,16 @@ class OnlineSelect(NullBooleanSelect):
 
 
 def _with_trait(key: str, values: tuple[str, ...]) -> Exists:
-    return Exists(TraitValue.objects.filter(group=OuterRef("pk"), trait__key=key, value__in=values))
+    """Groups whose value that holds everywhere is one of ``values``.
+
+    A value for one country says nothing about the others, so the catalog's filters,
+    which know no patient's country, go by the general value.
+    """
+    return Exists(
+        TraitValue.objects.filter(
+            group=OuterRef("pk"), trait__key=key, country="", value__in=values
+        )
+    )
 
 
 class GroupFilter(django_filters.FilterSet):  # type: ignore[misc]
@@ -106,6 +115,8 @@ class GroupFilter(django_filters.FilterSet):  # type: ignore[misc]
         return queryset
 
     def filter_country(self, queryset: QuerySet[Group], name: str, value: str) -> Any:
+        # Facts about the country itself: a worldwide count of meetings does not say
+        # that any of them are in this country.
         return queryset.filter(
             Exists(Availability.objects.filter(group=OuterRef("pk"), country=value))
         )

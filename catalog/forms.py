@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -9,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.languages import join_languages, split_languages
-from catalog.models import Availability, Group, Source, TraitValue
+from catalog.models import Availability, Group, Source, Trait, TraitValue
 
 
 def formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field:
@@ -57,8 +58,23 @@ class GroupForm(forms.ModelForm[Group]):
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
 
+def _as_table_cells(form: forms.BaseForm, row_label: str) -> None:
+    """Fields rendered as cells of a table row: the label is for screen readers, the
+    row says what it is about."""
+    for field in form.fields.values():
+        if row_label:
+            field.label = f"{row_label}: {field.label}"
+        if isinstance(field.widget, forms.CheckboxInput):
+            field.widget.attrs["class"] = "form-check-input"
+        elif isinstance(field.widget, forms.Select):
+            field.widget.attrs["class"] = "form-select form-select-sm"
+        else:
+            field.widget.attrs["class"] = "form-control form-control-sm"
+
+
 class TraitValueForm(forms.ModelForm[TraitValue]):
-    """One trait of one group; the trait is fixed by the form's instance."""
+    """One trait of one group, the value that holds everywhere; the trait is fixed by the
+    form's instance."""
 
     class Meta:
         model = TraitValue
@@ -72,14 +88,7 @@ class TraitValueForm(forms.ModelForm[TraitValue]):
         self.fields["source"].choices = sources  # type: ignore[attr-defined]
         # Unknown is a value of its own; an empty choice would only be an error.
         self.fields["value"].choices = TraitValue.Value.choices  # type: ignore[attr-defined]
-        trait_label = gettext(self.instance.trait.label)
-        for field in self.fields.values():
-            # Rendered as a table row: the label is for screen readers, the row says the trait.
-            field.label = f"{trait_label}: {field.label}"
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = (
-                "form-select form-select-sm" if is_select else "form-control form-control-sm"
-            )
+        _as_table_cells(self, gettext(self.instance.trait.label))
 
     @property
     def is_empty_unknown(self) -> bool:
@@ -91,6 +100,65 @@ class TraitValueForm(forms.ModelForm[TraitValue]):
         return data.get("value") == TraitValue.Value.UNKNOWN and not any(
             data.get(name) for name in ("source", "locator", "note")
         )
+
+
+class CountryTraitValueForm(forms.ModelForm[TraitValue]):
+    """A group's value for one trait in one country, beside the value that holds everywhere.
+
+    The trait of a saved value is fixed (remove it and add another to move it); a new
+    one chooses its trait.
+    """
+
+    class Meta:
+        model = TraitValue
+        formfield_callback = formfield
+        fields = ["trait", "country", "value", "source", "locator", "verified_on", "note"]
+        widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(
+        self,
+        *args: Any,
+        sources: list[tuple[Any, str]],
+        traits: list[tuple[Any, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = sources  # type: ignore[attr-defined]
+        self.fields["trait"].choices = traits  # type: ignore[attr-defined]
+        country: Any = self.fields["country"]
+        # The value that holds everywhere is the trait's own row: this one names a country.
+        country.required = True
+        country.choices = [("", "---------"), *(c for c in country.choices if c[0])]
+        row_label = ""
+        if self.instance.pk:
+            self.fields["trait"].disabled = True
+            row_label = gettext("%(trait)s in %(country)s") % {
+                "trait": gettext(self.instance.trait.label),
+                "country": self.instance.country.name,
+            }
+        _as_table_cells(self, row_label)
+
+
+class BaseCountryTraitValueFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove")
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+
+
+CountryTraitValueFormSet = forms.inlineformset_factory(
+    Group,
+    TraitValue,
+    form=CountryTraitValueForm,
+    formset=BaseCountryTraitValueFormSet,
+    extra=1,
+    can_delete=True,
+)
+
+
+def trait_choices(traits: Iterable[Trait]) -> list[tuple[Any, str]]:
+    return [("", "---------")] + [(trait.pk, gettext(trait.label)) for trait in traits]
 
 
 def source_choices() -> list[tuple[Any, str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.forms import BaseInlineFormSet
 
-from catalog.forms import AvailabilityForm, GroupForm, TraitValueForm
-from catalog.models import Availability, Group
+from catalog.forms import AvailabilityForm, CountryTraitValueForm, GroupForm, TraitValueForm
+from catalog.models import Availability, Group, TraitValue
 
 
 @transaction.atomic
@@ -14,9 +14,11 @@ def save_group(
     *,
     group_form: GroupForm,
     trait_forms: list[TraitValueForm],
+    country_value_formset: BaseInlineFormSet[TraitValue, Group, CountryTraitValueForm],
     availability_formset: BaseInlineFormSet[Availability, Group, AvailabilityForm],
 ) -> Group:
-    """Save a group with its trait values and availability, all or nothing.
+    """Save a group with its trait values (everywhere and per country) and availability,
+    all or nothing.
 
     Only what changed is written, so the history shows real changes. A trait set
     back to unknown with nothing said about it is removed: absence means unknown.
@@ -35,6 +37,8 @@ def save_group(
             continue
         form.instance.group = group
         form.save()
+    country_value_formset.instance = group
+    country_value_formset.save()
     availability_formset.instance = group
     availability_formset.save()
     return group

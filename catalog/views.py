@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import BaseInlineFormSet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,15 +15,19 @@ from catalog import history, interchange
 from catalog.facts import cited_sources, trait_table
 from catalog.filters import GroupFilter
 from catalog.forms import (
+    AvailabilityForm,
     AvailabilityFormSet,
     CompareForm,
+    CountryTraitValueForm,
+    CountryTraitValueFormSet,
     GroupForm,
     ImportForm,
     SourceForm,
     TraitValueForm,
     source_choices,
+    trait_choices,
 )
-from catalog.models import Group, Source, Trait, TraitValue
+from catalog.models import Availability, Group, Source, Trait, TraitValue
 from catalog.services import save_group
 from studies.evidence import what_the_studies_say
 
@@ -75,11 +80,46 @@ def group_compare(request: HttpRequest) -> HttpResponse:
 
 
 def _edit(request: HttpRequest, group: Group) -> HttpResponse:
-    values = group.trait_values.select_related("trait") if group.pk else []
-    existing = {value.trait_id: value for value in values}
-    sources = source_choices()
     data = request.POST if request.method == "POST" else None
     group_form = GroupForm(data, instance=group)
+    trait_forms, country_formset, formset = _fact_forms(data, group)
+    if request.method == "POST":
+        forms_valid = [group_form.is_valid(), country_formset.is_valid(), formset.is_valid()]
+        forms_valid += [f.is_valid() for f in trait_forms]
+        if all(forms_valid):
+            group = save_group(
+                group_form=group_form,
+                trait_forms=trait_forms,
+                country_value_formset=country_formset,
+                availability_formset=formset,
+            )
+            messages.success(request, _("Saved %(group)s.") % {"group": group})
+            return redirect(group)
+        messages.error(request, _("Nothing was saved. Correct the fields marked below."))
+    context = {
+        "group": group,
+        "form": group_form,
+        "trait_rows": _trait_rows(trait_forms, country_formset),
+        "trait_forms": trait_forms,
+        "country_formset": country_formset,
+        "formset": formset,
+    }
+    return render(request, "catalog/group_form.html", context)
+
+
+CountryValues = BaseInlineFormSet[TraitValue, Group, CountryTraitValueForm]
+Places = BaseInlineFormSet[Availability, Group, AvailabilityForm]
+
+
+def _fact_forms(
+    data: QueryDict | None, group: Group
+) -> tuple[list[TraitValueForm], CountryValues, Places]:
+    """The forms of a group's facts: per trait the value that holds everywhere, the
+    values for one country, and where it meets."""
+    general = group.trait_values.filter(country="").select_related("trait") if group.pk else []
+    existing = {value.trait_id: value for value in general}
+    sources = source_choices()
+    traits = list(Trait.objects.all())
     trait_forms = [
         TraitValueForm(
             data,
@@ -88,24 +128,40 @@ def _edit(request: HttpRequest, group: Group) -> HttpResponse:
             prefix=f"trait-{trait.key}",
             sources=sources,
         )
-        for trait in Trait.objects.all()
+        for trait in traits
     ]
+    country_formset = CountryTraitValueFormSet(
+        data,
+        instance=group,
+        queryset=TraitValue.objects.exclude(country="").select_related("trait"),
+        prefix="country-value",
+        form_kwargs={"sources": sources, "traits": trait_choices(traits)},
+    )
     formset = AvailabilityFormSet(
         data, instance=group, prefix="availability", form_kwargs={"sources": sources}
     )
-    if request.method == "POST":
-        forms_valid = [group_form.is_valid(), formset.is_valid()] + [
-            f.is_valid() for f in trait_forms
-        ]
-        if all(forms_valid):
-            group = save_group(
-                group_form=group_form, trait_forms=trait_forms, availability_formset=formset
-            )
-            messages.success(request, _("Saved %(group)s.") % {"group": group})
-            return redirect(group)
-        messages.error(request, _("Nothing was saved. Correct the fields marked below."))
-    context = {"group": group, "form": group_form, "trait_forms": trait_forms, "formset": formset}
-    return render(request, "catalog/group_form.html", context)
+    return trait_forms, country_formset, formset
+
+
+def _trait_rows(
+    trait_forms: list[TraitValueForm], country_formset: CountryValues
+) -> list[tuple[TraitValueForm, list[CountryTraitValueForm]]]:
+    """Each trait's form with the forms of its saved values for one country, by country
+    name, so they are edited beside the value that holds everywhere. Forms for new values
+    are shown after the table."""
+    by_trait: dict[int, list[CountryTraitValueForm]] = {}
+    for form in country_formset.initial_forms:
+        by_trait.setdefault(form.instance.trait_id, []).append(form)
+    return [
+        (
+            form,
+            sorted(
+                by_trait.get(form.instance.trait_id, []),
+                key=lambda f: f.instance.country.name,
+            ),
+        )
+        for form in trait_forms
+    ]
 
 
 @require_http_methods(["GET", "POST"])

@@ -23,15 +23,15 @@ def _form_data(client, path: str) -> dict[str, str]:
                     data[bound.html_name] = "on"
                 continue
             data[bound.html_name] = "" if value is None else str(value)
-    formset = response.context["formset"]
-    for key, value in formset.management_form.initial.items():
-        data[f"{formset.prefix}-{key}"] = str(value)
-    for form in formset.forms:
-        for bound in form:
-            value = bound.value()
-            if isinstance(value, bool):
-                continue
-            data[bound.html_name] = "" if value is None else str(value)
+    for formset in (response.context["country_formset"], response.context["formset"]):
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = str(value)
+        for form in formset.forms:
+            for bound in form:
+                value = bound.value()
+                if isinstance(value, bool) or bound.field.disabled:
+                    continue
+                data[bound.html_name] = "" if value is None else str(value)
     return data
 
 
