@@ -39,7 +39,18 @@ FORMAT_VERSION = 1
 
 SOURCE_COLUMNS = ("key", "title", "publisher", "url", "kind")
 GROUP_COLUMNS = ("slug", "name", "kind", "description", "website", "founded", "languages", "active")
-TRAIT_COLUMNS = ("group", "trait", "value", "source", "locator", "verified_on", "note")
+# A trait value's country is empty for the value that holds everywhere.
+TRAIT_COLUMNS = (
+    "group",
+    "trait",
+    "country",
+    "value",
+    "source",
+    "locator",
+    "verified_on",
+    "note",
+)
+# An availability row's country is empty for worldwide.
 AVAILABILITY_COLUMNS = (
     "group",
     "country",
@@ -124,6 +135,7 @@ def export_tables() -> dict[str, list[Row]]:
         {
             "group": value.group.slug,
             "trait": value.trait.key,
+            "country": str(value.country),
             "value": value.value,
             "source": value.source.key if value.source else "",
             "locator": value.locator,
@@ -131,7 +143,7 @@ def export_tables() -> dict[str, list[Row]]:
             "note": value.note,
         }
         for value in TraitValue.objects.select_related("group", "trait", "source").order_by(
-            "group__slug", "trait__position", "trait__key"
+            "group__slug", "trait__position", "trait__key", "country"
         )
     ]
     availability = [
@@ -493,7 +505,7 @@ GroupRowForm = _row_form(
         choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
     ),
 )
-TraitValueRowForm = _row_form(TraitValue, ["value", "locator", "verified_on", "note"])
+TraitValueRowForm = _row_form(TraitValue, ["country", "value", "locator", "verified_on", "note"])
 AvailabilityRowForm = _row_form(
     Availability,
     ["country", "region", "in_person_per_week", "online", "languages", "locator", "verified_on"],
@@ -536,7 +548,11 @@ def _unique(table: Table, key: Callable[[Row], tuple[str, ...]], errors: list[st
         if identity in seen:
             errors.append(
                 _("%(where)s duplicates %(first)s (%(identity)s).")
-                % {"where": where, "first": seen[identity], "identity": " / ".join(identity)}
+                % {
+                    "where": where,
+                    "first": seen[identity],
+                    "identity": " / ".join(part for part in identity if part),
+                }
             )
         else:
             seen[identity] = where
@@ -556,11 +572,15 @@ def validate(document: Document) -> _Valid:
     if not (document.sources.rows or document.groups.rows):
         raise CatalogImportError([_("The file holds no sources and no groups.")])
     # Normalise first, so rows that differ only in case are caught as duplicates.
-    for _where, row in document.availability.rows:
+    for _where, row in [*document.traits.rows, *document.availability.rows]:
         row["country"] = row.get("country", "").strip().upper()
     _unique(document.sources, lambda row: (row.get("key", ""),), errors)
     _unique(document.groups, lambda row: (row.get("slug", ""),), errors)
-    _unique(document.traits, lambda row: (row.get("group", ""), row.get("trait", "")), errors)
+    _unique(
+        document.traits,
+        lambda row: (row.get("group", ""), row.get("trait", ""), row.get("country", "")),
+        errors,
+    )
     _unique(
         document.availability,
         lambda row: (row.get("group", ""), row.get("country", ""), row.get("region", "")),
@@ -620,6 +640,11 @@ def validate(document: Document) -> _Valid:
         row_errors = _reference_errors(where, row, group_slugs, source_keys)
         if not row.get("source"):
             row_errors.append(f"{_at(where, 'source')}: " + _("This field is required."))
+        if row.get("region") and not row.get("country"):
+            row_errors.append(
+                f"{_at(where, 'region')}: "
+                + _("a region needs its country; a worldwide row (no country) has no region.")
+            )
         row_errors.extend(_future_date_errors(where, availability_form))
         if availability_form.is_valid() and not row_errors:
             valid.availability.append({**availability_form.cleaned_data, **_refs(row)})
@@ -725,7 +750,7 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
     traits = {trait.key: trait for trait in Trait.objects.all()}
     file_groups = [groups[data["slug"]] for data in valid.groups]
     existing_values = {
-        (value.group_id, value.trait_id): value
+        (value.group_id, value.trait_id, str(value.country)): value
         for value in TraitValue.objects.filter(group__in=file_groups).select_related("source")
     }
     kept_values: set[int] = set()
@@ -741,7 +766,10 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
             "verified_on": data["verified_on"],
             "note": data["note"],
         }
-        value = existing_values.get((group.pk, trait.pk)) or TraitValue(group=group, trait=trait)
+        country = str(data["country"])
+        value = existing_values.get((group.pk, trait.pk, country)) or TraitValue(
+            group=group, trait=trait, country=country
+        )
         kept_values.add(_save(value, values, reason, counts, overwrite=overwrite).pk)
 
     existing_places = {
