@@ -29,12 +29,13 @@ class ParticipantAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
 
 @admin.register(Quote)
 class QuoteAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
-    list_display = ["key", "study", "speaker"]
-    list_filter = ["study"]
+    list_display = ["key", "study", "speaker", "kind"]
+    list_filter = ["study", "kind"]
     search_fields = ["text"]
 
 
 @admin.register(Finding)
 class FindingAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
-    list_display = ["key", "study", "theme"]
+    list_display = ["key", "study", "theme", "fellowship"]
+    search_fields = ["key", "summary"]
     inlines = [FindingTraitInline]
