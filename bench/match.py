@@ -32,7 +32,7 @@ from referrals.matching import (  # noqa: E402
     Place,
     PreviousGroup,
     Profile,
-    Source,
+    data_source,
     match,
 )
 
@@ -41,7 +41,7 @@ RUNS = 2000
 
 
 def snapshot(rng: random.Random) -> CatalogSnapshot:
-    source = Source("Bench source", "https://example.org", "p. 1")
+    source = data_source("Bench source", "https://example.org", "p. 1")
     kinds = ["twelve_step", "secular", "user_organisation", "recovery_ngo", "complementary"]
     groups = []
     for number in range(GROUPS):
@@ -59,14 +59,23 @@ def snapshot(rng: random.Random) -> CatalogSnapshot:
                 f"group-{number}", f"Group {number}", kinds[number % 5], ("en",), facts, places
             )
         )
+    # Two findings per trait, one each way, with a quote, as the shipped studies have.
     findings = {
-        d.key: tuple(
-            FindingSnapshot(
-                d.key, direction, Evidence("10.1/x", "Theme", "A quote", "Kari"), "Text"
-            )  # type: ignore[arg-type]
-            for direction in ("supports", "caution")
+        f"{d.key}-{direction}": FindingSnapshot(
+            f"{d.key}-{direction}",
+            Evidence(
+                "10.1/x",
+                d.key,
+                "What it means.",
+                "Theme",
+                "A quote of a whole clause.",
+                ("Kari",),
+                "Results",
+            ),
+            ((d.key, direction),),
         )
         for d in VOCABULARY
+        for direction in ("supports", "caution")
     }
     return CatalogSnapshot(tuple(groups), findings)
 
@@ -88,7 +97,12 @@ def profiles(rng: random.Random) -> list[Profile]:
             wants_sponsor=rng.choice(["yes", "no", "no_preference"]),
             wants_social_activities=rng.random() < 0.5,
             attendance=rng.choice(["in_person", "online", "either"]),
-            previous_groups=(PreviousGroup("group-3", "negative"),),
+            previous_groups=(
+                PreviousGroup("group-3", "negative", ("perceived-negative-focus",)),
+                PreviousGroup("group-8", "mixed", ("conformity-pressure",)),
+            ),
+            averse_to_labels=rng.random() < 0.5,
+            recent_relapse=rng.random() < 0.5,
         )
         for number in range(50)
     ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from catalog.models import Group, TraitValue
 from referrals.models import Referral
+from studies.models import Finding
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,28 @@ ADVICE: tuple[Advice, ...] = (
 )
 
 
-def advice_for(profile: Mapping[str, Any], carried: set[str]) -> list[str]:
-    return [
-        gettext(item.text)
+def advice_for(profile: Mapping[str, Any], carried: set[str]) -> list[dict[str, str]]:
+    """The advice that applies, each with the study it is drawn from."""
+    chosen = [
+        item
         for item in ADVICE
         if (item.trait is None or item.trait in carried)
         and (item.profile_flag is None or profile.get(item.profile_flag))
+    ]
+    studies = {
+        finding.key: finding.study
+        for finding in Finding.objects.filter(key__in=[i.finding for i in chosen]).select_related(
+            "study"
+        )
+    }
+    return [
+        {
+            "text": gettext(item.text),
+            "source": f"{studies[item.finding]}, doi:{studies[item.finding].doi}"
+            if item.finding in studies
+            else "",
+        }
+        for item in chosen
     ]
 
 
@@ -106,7 +123,7 @@ def handout_context(
         places = [
             place
             for place in (group.availability.all() if group else [])
-            if not country or str(place.country) == country
+            if not country or str(place.country) in (country, "")
         ]
         return {"option": option, "group": group, "places": places}
 

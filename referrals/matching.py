@@ -14,9 +14,10 @@ suggested beside the menu.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -165,6 +166,7 @@ def render(message: str, params: Mapping[str, object], *, literal: bool = False)
     return text % shown
 
 
+@functools.cache
 def T(message: str, **params: str | int) -> Text:
     return Text(message, tuple(sorted(params.items())))
 
@@ -249,13 +251,13 @@ class GroupSnapshot:
     local_facts: Mapping[tuple[str, str], Fact] = field(default_factory=dict)
 
     def fact(self, trait: str, country: str | None = None) -> Fact | None:
-        if country and (trait, country) in self.local_facts:
+        if country and self.local_facts and (trait, country) in self.local_facts:
             return self.local_facts[(trait, country)]
         return self.facts.get(trait)
 
     def value(self, trait: str, country: str | None = None) -> str:
         fact = self.fact(trait, country)
-        return fact.value if fact else "unknown"
+        return fact.value if fact is not None else "unknown"
 
     def has(self, trait: str, country: str | None = None) -> bool:
         return self.value(trait, country) in ("yes", "optional")
@@ -292,6 +294,10 @@ class CatalogSnapshot:
     groups: tuple[GroupSnapshot, ...]
     findings: Mapping[str, FindingSnapshot] = field(default_factory=dict)
     _by_trait: dict[tuple[str, str], tuple[FindingSnapshot, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Parts of scores built so far (see _Scorer): a snapshot never changes, so neither do they.
+    parts_cache: dict[tuple[object, ...], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -362,7 +368,7 @@ class Option:
                 seen.setdefault(item, None)
         return tuple(seen)
 
-    @property
+    @functools.cached_property
     def unverified(self) -> int:
         return sum(part.unverified for part in self.parts)
 
@@ -405,6 +411,26 @@ class Outcome:
     kind: PartKind | None = None  # by default fit when points > 0, else caution
 
 
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """A rule on one trait, for patients whose answers call for it: the outcome of each
+    recorded value, and the caution when the value is not recorded."""
+
+    trait: str
+    outcomes: Mapping[str, Outcome]
+    unverified: str
+
+
+BASE_PART = Part("base", T(gettext_noop("Starting point, the same for every group.")), w.BASE)
+# Markers in the cache of parts: the rule waits for the value to be recorded; or gives none.
+_UNVERIFIED = Part("caution", T(""), 0.0)
+_NOTHING = Part("fit", T(""), 0.0)
+
+# Parts of a score depend only on the group, the rule and the recorded value, so a
+# snapshot keeps each one it has built (a catalog snapshot is immutable).
+_PartKey = tuple[object, ...]
+
+
 class _Scorer:
     """Collects the parts of one group's score."""
 
@@ -413,17 +439,30 @@ class _Scorer:
         self.group = group
         self.snapshot = snapshot
         self.country = profile.country
-        self.parts: list[Part] = [
-            Part("base", T(gettext_noop("Starting point, the same for every group.")), w.BASE)
-        ]
-        # Rules on unrecorded traits: trait -> (position of its part, message, outcomes).
-        self.pending: dict[str, tuple[int, str, list[Mapping[str, Outcome]]]] = {}
+        self.parts: list[Part] = [BASE_PART]
+        # Rules on unrecorded traits: trait -> (position of its part, its rules).
+        self.pending: dict[str, tuple[int, list[Rule]]] = {}
+        self.cache = snapshot.parts_cache
+        # This group's part for each rule (facts for the patient's country included).
+        local = (
+            profile.country
+            if any(country == profile.country for _trait, country in group.local_facts)
+            else ""
+        )
+        self.rules: dict[object, Part] = self.cache.setdefault((group.slug, local, "rules"), {})
 
     def value(self, trait: str) -> str:
         return self.group.value(trait, self.country)
 
     def has(self, trait: str) -> bool:
         return self.group.has(trait, self.country)
+
+    def _local(self, trait: str | None) -> str:
+        """The country a part's fact depends on, or "" when it holds everywhere."""
+        country = self.country
+        if trait and country and (trait, country) in self.group.local_facts:
+            return country
+        return ""
 
     def add(
         self,
@@ -438,12 +477,29 @@ class _Scorer:
         """Add a part. Its source is the trait's, unless the rule names another; its
         evidence is the findings the rule names that apply to this group, or else the
         findings on the trait in the part's direction."""
+        named = tuple(findings)
+        key = (self.group.slug, self._local(trait), points, text, trait, named, source, kind)
+        part = self.cache.get(key)
+        if part is None:
+            part = self._part(points, text, trait, named, source, kind)
+            self.cache[key] = part
+        self.parts.append(part)
+
+    def _part(
+        self,
+        points: float,
+        text: Text,
+        trait: str | None,
+        named: tuple[str, ...],
+        source: Source | None,
+        kind: PartKind | None,
+    ) -> Part:
         kind = kind or ("fit" if points > 0 else "caution")
         value = self.value(trait) if trait else None
         fact = self.group.fact(trait, self.country) if trait else None
-        evidence = self._evidence(kind, trait, value, tuple(findings))
+        evidence = self._evidence(kind, trait, value, named)
         source = source or (fact.source if fact else None) or (self.catalog_entry(trait))
-        self.parts.append(Part(kind, text, points, trait, value, source, evidence))
+        return Part(kind, text, points, trait, value, source, evidence)
 
     def _evidence(
         self, kind: str, trait: str | None, value: str | None, named: tuple[str, ...]
@@ -454,12 +510,9 @@ class _Scorer:
             for key in named
             if key in self.snapshot.findings and self.snapshot.findings[key].applies_to(slug)
         ]
-        if not found and trait:
-            present = value in PRESENT
-            if value == "unknown":
-                direction = "caution"
-            else:
-                direction = "supports" if (kind == "fit") == present else "caution"
+        if not named and trait and value in KNOWN:
+            # A rule that names no finding cites those on its trait, in its direction.
+            direction = "supports" if (kind == "fit") == (value in PRESENT) else "caution"
             found = [
                 finding
                 for finding in self.snapshot.findings_for(trait, direction)
@@ -474,44 +527,59 @@ class _Scorer:
             T(gettext_noop("Catalog entry: %(name)s"), name=self.group.name), "", T(locator)
         )
 
-    def on(self, trait: str, outcomes: Mapping[str, Outcome], unverified: str) -> None:
-        """A rule on one trait: the outcome of the group's recorded value. When the value
-        is not recorded, the rule waits for ``unverified_parts``, which weighs every rule
-        on the trait together."""
-        value = self.value(trait)
-        if value in outcomes:
-            outcome = outcomes[value]
-            self.add(
-                outcome.points,
-                T(outcome.message),
-                trait,
-                findings=outcome.findings,
-                kind=outcome.kind,
-            )
-        elif value == "unknown":
-            if trait not in self.pending:
-                self.pending[trait] = (len(self.parts), unverified, [])
-                self.parts.append(self.parts[0])  # a placeholder, replaced below
-            self.pending[trait][2].append(outcomes)
+    def on(self, rule: Rule) -> None:
+        """Apply a rule: the outcome of the group's recorded value. When the value is not
+        recorded, the rule waits for ``unverified_parts``, which weighs every rule on
+        the trait together."""
+        part = self.rules.get(rule)
+        if part is None:
+            value = self.value(rule.trait)
+            if value in rule.outcomes:
+                outcome = rule.outcomes[value]
+                part = self._part(
+                    outcome.points,
+                    T(outcome.message),
+                    rule.trait,
+                    outcome.findings,
+                    None,
+                    outcome.kind,
+                )
+            else:
+                part = _UNVERIFIED if value == "unknown" else _NOTHING
+            self.rules[rule] = part
+        if part is _UNVERIFIED:
+            if rule.trait not in self.pending:
+                self.pending[rule.trait] = (len(self.parts), [])
+                self.parts.append(BASE_PART)  # a placeholder, replaced below
+            self.pending[rule.trait][1].append(rule)
+        elif part is not _NOTHING:
+            self.parts.append(part)
 
     def unverified_parts(self) -> None:
         """One caution per unrecorded trait that decides fit for this patient, worth the
         least favourable value the trait could have for all its rules together."""
-        for trait, (index, message, tables) in self.pending.items():
-
-            def total(value: str, tables: list[Mapping[str, Outcome]] = tables) -> float:
-                return sum(table[value].points for table in tables if value in table)
-
-            worst = min(KNOWN, key=total)
-            findings = [
-                key
-                for table in tables
-                if worst in table and table[worst].points < 0
-                for key in table[worst].findings
-            ]
-            self.add(min(total(worst), 0.0), T(message), trait, findings=findings, kind="caution")
-            self.parts[index] = self.parts.pop()
+        for trait, (index, rules) in self.pending.items():
+            key = (self.group.slug, self._local(trait), *rules)
+            part = self.cache.get(key)
+            if part is None:
+                part = self._unverified(trait, rules)
+                self.cache[key] = part
+            self.parts[index] = part
         self.pending.clear()
+
+    def _unverified(self, trait: str, rules: list[Rule]) -> Part:
+        def total(value: str) -> float:
+            return sum(rule.outcomes[value].points for rule in rules if value in rule.outcomes)
+
+        worst = min(KNOWN, key=total)
+        findings = tuple(
+            key
+            for rule in rules
+            if worst in rule.outcomes and rule.outcomes[worst].points < 0
+            for key in rule.outcomes[worst].findings
+        )
+        points = min(total(worst), 0.0)
+        return self._part(points, T(rules[0].unverified), trait, findings, None, "caution")
 
 
 def _exclusion(profile: Profile, group: GroupSnapshot) -> Text | None:
@@ -549,450 +617,510 @@ def _exclusion(profile: Profile, group: GroupSnapshot) -> Text | None:
     return None
 
 
+AVERSE_TO_SPIRITUALITY = Rule(
+    "higher_power",
+    {
+        "yes": Outcome(
+            w.SPIRITUALITY_AVERSE_HIGHER_POWER,
+            gettext_noop("A higher power is part of the programme; the patient is averse to it."),
+        ),
+        "optional": Outcome(
+            w.SPIRITUALITY_AVERSE_SOME_GROUPS,
+            gettext_noop("Spirituality is part of it for some members or groups."),
+        ),
+        "varies": Outcome(
+            w.SPIRITUALITY_AVERSE_SOME_GROUPS,
+            gettext_noop("Spirituality is part of it for some members or groups."),
+        ),
+        "no": Outcome(
+            w.SPIRITUALITY_AVERSE_SECULAR,
+            gettext_noop("Secular: no higher power, as the patient prefers."),
+        ),
+    },
+    gettext_noop("Not verified: whether a higher power is part of it."),
+)
+
+
+AVERSE_TO_POWERLESSNESS = Rule(
+    "powerlessness",
+    {
+        "yes": Outcome(
+            w.SPIRITUALITY_AVERSE_POWERLESSNESS,
+            gettext_noop(
+                "Members are asked to admit powerlessness, which some find a negative focus."
+            ),
+            ("powerlessness-negative-focus",),
+        ),
+    },
+    gettext_noop("Not verified: whether members are asked to admit powerlessness."),
+)
+
+
+AVERSE_TO_LABELS = Rule(
+    "addict_label",
+    {
+        "yes": Outcome(
+            w.LABEL_AVERSE,
+            gettext_noop(
+                "Members introduce themselves as addicts; the patient objects to the label."
+            ),
+            ("addiction-explains-everything", "identity-beyond-addiction"),
+        ),
+        "varies": Outcome(
+            w.LABEL_AVERSE,
+            gettext_noop(
+                "In some of its groups members introduce themselves as addicts; "
+                "the patient objects to the label."
+            ),
+            ("addiction-explains-everything", "identity-beyond-addiction"),
+        ),
+        "no": Outcome(
+            w.LABEL_AVOIDED,
+            gettext_noop("Nobody is asked to call themselves an addict, as the patient prefers."),
+        ),
+    },
+    gettext_noop("Not verified: whether members introduce themselves as addicts."),
+)
+
+
+WELCOMES_SPIRITUALITY = Rule(
+    "higher_power",
+    {
+        "yes": Outcome(
+            w.SPIRITUALITY_WELCOME_HIGHER_POWER,
+            gettext_noop("Spiritual principles are part of it, which the patient welcomes."),
+            ("twelve-steps-valued-by-leavers",),
+        ),
+    },
+    gettext_noop("Not verified: whether spiritual principles are part of it."),
+)
+
+
 def _spirituality(profile: Profile, s: _Scorer) -> None:
     if profile.spirituality == "averse":
-        s.on(
-            "higher_power",
-            {
-                "yes": Outcome(
-                    w.SPIRITUALITY_AVERSE_HIGHER_POWER,
-                    gettext_noop(
-                        "A higher power is part of the programme; the patient is averse to it."
-                    ),
-                ),
-                "optional": Outcome(
-                    w.SPIRITUALITY_AVERSE_SOME_GROUPS,
-                    gettext_noop("Spirituality is part of it for some members or groups."),
-                ),
-                "varies": Outcome(
-                    w.SPIRITUALITY_AVERSE_SOME_GROUPS,
-                    gettext_noop("Spirituality is part of it for some members or groups."),
-                ),
-                "no": Outcome(
-                    w.SPIRITUALITY_AVERSE_SECULAR,
-                    gettext_noop("Secular: no higher power, as the patient prefers."),
-                ),
-            },
-            gettext_noop("Not verified: whether a higher power is part of it."),
-        )
-        s.on(
-            "powerlessness",
-            {
-                "yes": Outcome(
-                    w.SPIRITUALITY_AVERSE_POWERLESSNESS,
-                    gettext_noop(
-                        "Members are asked to admit powerlessness, which some find "
-                        "a negative focus."
-                    ),
-                    ("powerlessness-negative-focus",),
-                ),
-            },
-            gettext_noop("Not verified: whether members are asked to admit powerlessness."),
-        )
+        s.on(AVERSE_TO_SPIRITUALITY)
+        s.on(AVERSE_TO_POWERLESSNESS)
     elif profile.spirituality == "welcome":
-        s.on(
-            "higher_power",
-            {
-                "yes": Outcome(
-                    w.SPIRITUALITY_WELCOME_HIGHER_POWER,
-                    gettext_noop(
-                        "Spiritual principles are part of it, which the patient welcomes."
-                    ),
-                    ("twelve-steps-valued-by-leavers",),
-                ),
-            },
-            gettext_noop("Not verified: whether spiritual principles are part of it."),
-        )
+        s.on(WELCOMES_SPIRITUALITY)
     if profile.averse_to_labels:
-        s.on(
-            "addict_label",
-            {
-                "yes": Outcome(
-                    w.LABEL_AVERSE,
-                    gettext_noop(
-                        "Members introduce themselves as addicts; the patient objects to the label."
-                    ),
-                ),
-                "varies": Outcome(
-                    w.LABEL_AVERSE,
-                    gettext_noop(
-                        "In some of its groups members introduce themselves as addicts; "
-                        "the patient objects to the label."
-                    ),
-                ),
-                "no": Outcome(
-                    w.LABEL_AVOIDED,
-                    gettext_noop(
-                        "Nobody is asked to call themselves an addict, as the patient prefers."
-                    ),
-                ),
-            },
-            gettext_noop("Not verified: whether members introduce themselves as addicts."),
-        )
+        s.on(AVERSE_TO_LABELS)
+
+
+PREFERS_SHARING = Rule(
+    "narrative_sharing",
+    {
+        "yes": Outcome(
+            w.FORMAT_MATCH,
+            gettext_noop("Members share their experience in turns, as the patient prefers."),
+            ("mutual-understanding-sharing",),
+        ),
+        "no": Outcome(
+            w.FORMAT_MISSING,
+            gettext_noop(
+                "Meetings are not for sharing one's story in turns, which the patient prefers."
+            ),
+        ),
+    },
+    gettext_noop("Not verified: whether members share their experience in turns."),
+)
+
+
+PREFERS_DIALOGUE = Rule(
+    "dialogue_feedback",
+    {
+        "yes": Outcome(
+            w.FORMAT_MATCH,
+            gettext_noop("Members talk with each other and give feedback, as the patient prefers."),
+            ("narrative-sharing-without-dialogue",),
+        ),
+        "no": Outcome(
+            w.FORMAT_NO_DIALOGUE,
+            gettext_noop(
+                "Meetings are for sharing in turns without dialogue; the patient wants dialogue."
+            ),
+            ("narrative-sharing-without-dialogue",),
+        ),
+    },
+    gettext_noop("Not verified: whether members talk with each other and give feedback."),
+)
+
+
+PREFERS_SKILLS = Rule(
+    "skills_tools",
+    {
+        "yes": Outcome(
+            w.FORMAT_MATCH,
+            gettext_noop("Structured skills tools, as the patient prefers."),
+        ),
+        "no": Outcome(
+            w.FORMAT_MISSING,
+            gettext_noop("It does not work with structured skills tools."),
+        ),
+    },
+    gettext_noop("Not verified: whether it works with structured skills tools."),
+)
 
 
 def _format(profile: Profile, s: _Scorer) -> None:
     if profile.format == "sharing":
-        s.on(
-            "narrative_sharing",
-            {
-                "yes": Outcome(
-                    w.FORMAT_MATCH,
-                    gettext_noop(
-                        "Members share their experience in turns, as the patient prefers."
-                    ),
-                    ("mutual-understanding-sharing",),
-                ),
-                "no": Outcome(
-                    w.FORMAT_MISSING,
-                    gettext_noop(
-                        "Meetings are not for sharing one's story in turns, "
-                        "which the patient prefers."
-                    ),
-                ),
-            },
-            gettext_noop("Not verified: whether members share their experience in turns."),
-        )
+        s.on(PREFERS_SHARING)
     elif profile.format == "dialogue":
-        s.on(
-            "dialogue_feedback",
-            {
-                "yes": Outcome(
-                    w.FORMAT_MATCH,
-                    gettext_noop(
-                        "Members talk with each other and give feedback, as the patient prefers."
-                    ),
-                    ("narrative-sharing-without-dialogue",),
-                ),
-                "no": Outcome(
-                    w.FORMAT_NO_DIALOGUE,
-                    gettext_noop(
-                        "Meetings are for sharing in turns without dialogue; "
-                        "the patient wants dialogue."
-                    ),
-                    ("narrative-sharing-without-dialogue",),
-                ),
-            },
-            gettext_noop("Not verified: whether members talk with each other and give feedback."),
-        )
+        s.on(PREFERS_DIALOGUE)
     elif profile.format == "skills":
-        s.on(
-            "skills_tools",
-            {
-                "yes": Outcome(
-                    w.FORMAT_MATCH,
-                    gettext_noop("Structured skills tools, as the patient prefers."),
-                ),
-                "no": Outcome(
-                    w.FORMAT_MISSING,
-                    gettext_noop("It does not work with structured skills tools."),
-                ),
-            },
-            gettext_noop("Not verified: whether it works with structured skills tools."),
-        )
+        s.on(PREFERS_SKILLS)
+
+
+WANTS_SPONSOR = Rule(
+    "sponsorship",
+    {
+        "yes": Outcome(
+            w.SPONSOR_WANTED,
+            gettext_noop("Offers a sponsor, as the patient wishes."),
+            ("you-can-change-sponsor",),
+        ),
+        "optional": Outcome(
+            w.SPONSOR_OPTIONAL,
+            gettext_noop("A sponsor can be had, as the patient wishes."),
+        ),
+        "no": Outcome(
+            w.SPONSOR_MISSING,
+            gettext_noop("It has no sponsors; the patient wants one."),
+        ),
+    },
+    gettext_noop("Not verified: whether it offers sponsors."),
+)
+
+
+WANTS_SOCIAL_ACTIVITIES = Rule(
+    "social_activities",
+    {
+        "yes": Outcome(
+            w.SOCIAL_ACTIVITIES,
+            gettext_noop("Social and leisure activities beyond meetings, as the patient wishes."),
+            ("social-and-leisure-activities", "heroin-network-pull"),
+        ),
+    },
+    gettext_noop("Not verified: whether it offers activities beyond meetings."),
+)
+
+
+WANTS_PEER_NETWORK = Rule(
+    "peer_led",
+    {
+        "yes": Outcome(
+            w.PEER_NETWORK,
+            gettext_noop(
+                "Led by its members: a network of peers who support each other between meetings."
+            ),
+            (
+                "na-builds-social-network",
+                "na-safety-net-sounding-board",
+                "non-judgemental-peers",
+                "mutual-understanding-sharing",
+            ),
+        ),
+    },
+    gettext_noop("Not verified: whether it is led by its members."),
+)
+
+
+WANTS_LIFE_BEYOND_THE_GROUP = Rule(
+    "step_work",
+    {
+        "yes": Outcome(
+            w.LIFE_BEYOND_THE_GROUP,
+            gettext_noop(
+                "For some long-term members meetings, steps and sponsor became a cage; "
+                "the patient wants a life beyond the group."
+            ),
+            ("safe-place-becomes-cage",),
+        ),
+    },
+    gettext_noop("Not verified: whether members are expected to work steps."),
+)
+
+
+WANTS_NO_SPONSOR = Rule(
+    "sponsorship",
+    {
+        "yes": Outcome(
+            w.SPONSOR_NOT_WANTED,
+            gettext_noop(
+                "Sponsorship is part of the programme; the patient does not want "
+                "a sponsor (one can be changed or done without)."
+            ),
+            ("you-can-change-sponsor",),
+        ),
+        "no": Outcome(
+            w.SPONSOR_NONE_AS_WISHED,
+            gettext_noop("No sponsor is expected, as the patient prefers."),
+        ),
+    },
+    gettext_noop("Not verified: whether a sponsor is expected."),
+)
 
 
 def _support(profile: Profile, s: _Scorer) -> None:
     if profile.wants_sponsor == "yes":
-        s.on(
-            "sponsorship",
-            {
-                "yes": Outcome(
-                    w.SPONSOR_WANTED, gettext_noop("Offers a sponsor, as the patient wishes.")
-                ),
-                "optional": Outcome(
-                    w.SPONSOR_OPTIONAL,
-                    gettext_noop("A sponsor can be had, as the patient wishes."),
-                ),
-                "no": Outcome(
-                    w.SPONSOR_MISSING,
-                    gettext_noop("It has no sponsors; the patient wants one."),
-                ),
-            },
-            gettext_noop("Not verified: whether it offers sponsors."),
-        )
+        s.on(WANTS_SPONSOR)
     elif profile.wants_sponsor == "no":
-        s.on(
-            "sponsorship",
-            {
-                "yes": Outcome(
-                    w.SPONSOR_NOT_WANTED,
-                    gettext_noop(
-                        "Sponsorship is part of the programme; the patient does not want "
-                        "a sponsor (one can be changed or done without)."
-                    ),
-                    ("you-can-change-sponsor",),
-                ),
-                "no": Outcome(
-                    w.SPONSOR_NONE_AS_WISHED,
-                    gettext_noop("No sponsor is expected, as the patient prefers."),
-                ),
-            },
-            gettext_noop("Not verified: whether a sponsor is expected."),
-        )
+        s.on(WANTS_NO_SPONSOR)
     if profile.wants_social_activities:
-        s.on(
-            "social_activities",
-            {
-                "yes": Outcome(
-                    w.SOCIAL_ACTIVITIES,
-                    gettext_noop(
-                        "Social and leisure activities beyond meetings, as the patient wishes."
-                    ),
-                    ("social-and-leisure-activities", "heroin-network-pull"),
-                ),
-            },
-            gettext_noop("Not verified: whether it offers activities beyond meetings."),
-        )
-        s.on(
-            "peer_led",
-            {
-                "yes": Outcome(
-                    w.PEER_NETWORK,
-                    gettext_noop(
-                        "Led by its members: a network of peers who support each other "
-                        "between meetings."
-                    ),
-                    (
-                        "na-builds-social-network",
-                        "na-safety-net-sounding-board",
-                        "non-judgemental-peers",
-                    ),
-                ),
-            },
-            gettext_noop("Not verified: whether it is led by its members."),
-        )
-        s.on(
-            "step_work",
-            {
-                "yes": Outcome(
-                    w.LIFE_BEYOND_THE_GROUP,
-                    gettext_noop(
-                        "For some long-term members meetings, steps and sponsor became a cage; "
-                        "the patient wants a life beyond the group."
-                    ),
-                    ("safe-place-becomes-cage",),
-                ),
-            },
-            gettext_noop("Not verified: whether members are expected to work steps."),
-        )
+        s.on(WANTS_SOCIAL_ACTIVITIES)
+        s.on(WANTS_PEER_NETWORK)
+        s.on(WANTS_LIFE_BEYOND_THE_GROUP)
+
+
+MODERATION_ABSTINENCE = Rule(
+    "total_abstinence",
+    {
+        "yes": Outcome(
+            w.MODERATION_TOTAL_ABSTINENCE,
+            gettext_noop("Its goal is total abstinence; the patient's goal is moderation."),
+            ("relapse-all-or-nothing",),
+        ),
+    },
+    gettext_noop("Not verified: whether its goal is total abstinence."),
+)
+
+
+MODERATION_ROOM = Rule(
+    "moderation_possible",
+    {
+        "yes": Outcome(
+            w.MODERATION_POSSIBLE,
+            gettext_noop("There is room for a goal other than abstinence."),
+        ),
+        "optional": Outcome(
+            w.MODERATION_POSSIBLE,
+            gettext_noop("There is room for a goal other than abstinence."),
+        ),
+    },
+    gettext_noop("Not verified: whether there is room for a goal other than abstinence."),
+)
+
+
+RECENT_RELAPSE = Rule(
+    "clean_time_counting",
+    {
+        "yes": Outcome(
+            w.RELAPSE_CLEAN_TIME,
+            gettext_noop(
+                "Clean time is counted and starts again at zero after a relapse; "
+                "the patient relapsed recently."
+            ),
+            ("relapse-all-or-nothing", "clean-days-counted", "hierarchy-of-success"),
+        ),
+    },
+    gettext_noop("Not verified: whether clean time is counted and restarted."),
+)
+
+
+ABSTINENCE_GOAL = Rule(
+    "total_abstinence",
+    {
+        "yes": Outcome(
+            w.ABSTINENCE_MATCH,
+            gettext_noop("Its goal is total abstinence, like the patient's."),
+            ("advice-lean-on-the-group-early", "na-early-recovery-support"),
+        ),
+        "optional": Outcome(
+            w.ABSTINENCE_MATCH,
+            gettext_noop("Abstinence is a goal it supports, like the patient's."),
+        ),
+    },
+    gettext_noop("Not verified: whether it supports a goal of abstinence."),
+)
+
+
+UNDECIDED_ROOM_TO_CHOOSE = Rule(
+    "moderation_possible",
+    {
+        "yes": Outcome(
+            w.UNDECIDED_ROOM_TO_CHOOSE,
+            gettext_noop("Members choose their own goals: room for a patient still deciding."),
+        ),
+        "optional": Outcome(
+            w.UNDECIDED_ROOM_TO_CHOOSE,
+            gettext_noop("Members choose their own goals: room for a patient still deciding."),
+        ),
+    },
+    gettext_noop("Not verified: whether members can choose their own goal."),
+)
+
+
+UNDECIDED_ABSTINENCE = Rule(
+    "total_abstinence",
+    {
+        "yes": Outcome(
+            w.UNDECIDED_TOTAL_ABSTINENCE,
+            gettext_noop(
+                "Its goal is total abstinence; the patient has not decided on a goal "
+                "(people may come before they are abstinent)."
+            ),
+            ("advice-lean-on-the-group-early",),
+        ),
+    },
+    gettext_noop("Not verified: whether its goal is total abstinence."),
+)
 
 
 def _goal(profile: Profile, s: _Scorer) -> None:
     if profile.goal == "moderation":
-        s.on(
-            "total_abstinence",
-            {
-                "yes": Outcome(
-                    w.MODERATION_TOTAL_ABSTINENCE,
-                    gettext_noop("Its goal is total abstinence; the patient's goal is moderation."),
-                    ("relapse-all-or-nothing",),
-                ),
-            },
-            gettext_noop("Not verified: whether its goal is total abstinence."),
-        )
-        s.on(
-            "moderation_possible",
-            {
-                "yes": Outcome(
-                    w.MODERATION_POSSIBLE,
-                    gettext_noop("There is room for a goal other than abstinence."),
-                ),
-                "optional": Outcome(
-                    w.MODERATION_POSSIBLE,
-                    gettext_noop("There is room for a goal other than abstinence."),
-                ),
-            },
-            gettext_noop("Not verified: whether there is room for a goal other than abstinence."),
-        )
+        s.on(MODERATION_ABSTINENCE)
+        s.on(MODERATION_ROOM)
     elif profile.goal == "abstinence":
-        s.on(
-            "total_abstinence",
-            {
-                "yes": Outcome(
-                    w.ABSTINENCE_MATCH,
-                    gettext_noop("Its goal is total abstinence, like the patient's."),
-                    ("advice-lean-on-the-group-early", "na-early-recovery-support"),
-                ),
-                "optional": Outcome(
-                    w.ABSTINENCE_MATCH,
-                    gettext_noop("Abstinence is a goal it supports, like the patient's."),
-                ),
-            },
-            gettext_noop("Not verified: whether it supports a goal of abstinence."),
-        )
+        s.on(ABSTINENCE_GOAL)
     else:
-        s.on(
-            "moderation_possible",
-            {
-                "yes": Outcome(
-                    w.UNDECIDED_ROOM_TO_CHOOSE,
-                    gettext_noop(
-                        "Members choose their own goals: room for a patient still deciding."
-                    ),
-                ),
-                "optional": Outcome(
-                    w.UNDECIDED_ROOM_TO_CHOOSE,
-                    gettext_noop(
-                        "Members choose their own goals: room for a patient still deciding."
-                    ),
-                ),
-            },
-            gettext_noop("Not verified: whether members can choose their own goal."),
-        )
-        s.on(
-            "total_abstinence",
-            {
-                "yes": Outcome(
-                    w.UNDECIDED_TOTAL_ABSTINENCE,
-                    gettext_noop(
-                        "Its goal is total abstinence; the patient has not decided on a goal "
-                        "(people may come before they are abstinent)."
-                    ),
-                    ("advice-lean-on-the-group-early",),
-                ),
-            },
-            gettext_noop("Not verified: whether its goal is total abstinence."),
-        )
+        s.on(UNDECIDED_ROOM_TO_CHOOSE)
+        s.on(UNDECIDED_ABSTINENCE)
     if profile.recent_relapse:
-        s.on(
-            "clean_time_counting",
-            {
-                "yes": Outcome(
-                    w.RELAPSE_CLEAN_TIME,
-                    gettext_noop(
-                        "Clean time is counted and starts again at zero after a relapse; "
-                        "the patient relapsed recently."
-                    ),
-                    ("relapse-all-or-nothing", "hierarchy-of-success"),
-                ),
-            },
-            gettext_noop("Not verified: whether clean time is counted and restarted."),
-        )
+        s.on(RECENT_RELAPSE)
+
+
+COMORBIDITY_DUAL_FOCUS = Rule(
+    "dual_diagnosis_focus",
+    {
+        "yes": Outcome(
+            w.DUAL_DIAGNOSIS_FOCUS,
+            gettext_noop("Made for people with both an addiction and a mental health condition."),
+            ("psychiatric-comorbidity", "advice-comorbidity-alternatives"),
+        ),
+    },
+    gettext_noop("Not verified: whether it is made for people with a dual diagnosis."),
+)
+
+
+COMORBIDITY_MEDICATION_ACCEPTED = Rule(
+    "psychiatric_medication_accepted",
+    {
+        "yes": Outcome(
+            w.PSYCHIATRIC_MEDICATION_ACCEPTED,
+            gettext_noop("Prescribed psychiatric medication is accepted, not seen as a relapse."),
+        ),
+        "no": Outcome(
+            w.PSYCHIATRIC_MEDICATION_NOT_ACCEPTED,
+            gettext_noop("Psychiatric medication is not accepted."),
+        ),
+    },
+    gettext_noop("Not verified: whether prescribed psychiatric medication is accepted."),
+)
+
+
+COMORBIDITY_MEDICATION_DISCUSSABLE = Rule(
+    "psychiatric_medication_discussable",
+    {
+        "yes": Outcome(
+            w.PSYCHIATRIC_MEDICATION_DISCUSSABLE,
+            gettext_noop("Psychiatric medication can be talked about in meetings."),
+        ),
+        "varies": Outcome(
+            w.PSYCHIATRIC_MEDICATION_HARD_TO_RAISE,
+            gettext_noop("Some members feel unable to raise psychiatric medication in meetings."),
+        ),
+        "no": Outcome(
+            w.PSYCHIATRIC_MEDICATION_NOT_DISCUSSABLE,
+            gettext_noop("Psychiatric medication is not talked about in meetings."),
+        ),
+    },
+    gettext_noop("Not verified: whether psychiatric medication can be raised in meetings."),
+)
+
+
+ON_MEDICATION_TREATMENT = Rule(
+    "oat_welcome",
+    {
+        "yes": Outcome(
+            w.MEDICATION_WELCOME,
+            gettext_noop("People in medication treatment are fully welcome."),
+            ("opioid-maintenance-treatment",),
+        ),
+        "varies": Outcome(
+            w.MEDICATION_VARIES,
+            gettext_noop(
+                "How people in medication treatment are received varies between local groups."
+            ),
+            ("opioid-maintenance-treatment",),
+        ),
+        "no": Outcome(
+            w.MEDICATION_NOT_WELCOME,
+            gettext_noop("People in medication treatment are not fully welcome."),
+            ("opioid-maintenance-treatment",),
+        ),
+    },
+    gettext_noop(
+        "Not verified: how people in medication treatment are received; ask before referring."
+    ),
+)
+
+
+COMORBIDITY_SHARING = Rule(
+    "narrative_sharing",
+    {
+        "yes": Outcome(
+            w.COMORBIDITY_NARRATIVE_SHARING,
+            gettext_noop(
+                "Some people with psychiatric comorbidity find it hard to share in the round."
+            ),
+            ("psychiatric-comorbidity",),
+        ),
+    },
+    gettext_noop("Not verified: whether members share in turns in the round."),
+)
 
 
 def _medication(profile: Profile, s: _Scorer) -> None:
     if profile.on_medication_treatment:
-        s.on(
-            "oat_welcome",
-            {
-                "yes": Outcome(
-                    w.MEDICATION_WELCOME,
-                    gettext_noop("People in medication treatment are fully welcome."),
-                    ("opioid-maintenance-treatment",),
-                ),
-                "varies": Outcome(
-                    w.MEDICATION_VARIES,
-                    gettext_noop(
-                        "How people in medication treatment are received varies between "
-                        "local groups."
-                    ),
-                    ("opioid-maintenance-treatment",),
-                ),
-                "no": Outcome(
-                    w.MEDICATION_NOT_WELCOME,
-                    gettext_noop("People in medication treatment are not fully welcome."),
-                    ("opioid-maintenance-treatment",),
-                ),
-            },
-            gettext_noop(
-                "Not verified: how people in medication treatment are received; "
-                "ask before referring."
-            ),
-        )
+        s.on(ON_MEDICATION_TREATMENT)
     if not profile.psychiatric_comorbidity:
         return
-    s.on(
-        "dual_diagnosis_focus",
-        {
-            "yes": Outcome(
-                w.DUAL_DIAGNOSIS_FOCUS,
-                gettext_noop(
-                    "Made for people with both an addiction and a mental health condition."
-                ),
-                ("psychiatric-comorbidity", "advice-comorbidity-alternatives"),
-            ),
-        },
-        gettext_noop("Not verified: whether it is made for people with a dual diagnosis."),
-    )
-    s.on(
-        "psychiatric_medication_accepted",
-        {
-            "yes": Outcome(
-                w.PSYCHIATRIC_MEDICATION_ACCEPTED,
-                gettext_noop(
-                    "Prescribed psychiatric medication is accepted, not seen as a relapse."
-                ),
-            ),
-            "no": Outcome(
-                w.PSYCHIATRIC_MEDICATION_NOT_ACCEPTED,
-                gettext_noop("Psychiatric medication is not accepted."),
-            ),
-        },
-        gettext_noop("Not verified: whether prescribed psychiatric medication is accepted."),
-    )
-    s.on(
-        "psychiatric_medication_discussable",
-        {
-            "yes": Outcome(
-                w.PSYCHIATRIC_MEDICATION_DISCUSSABLE,
-                gettext_noop("Psychiatric medication can be talked about in meetings."),
-                ("psychiatric-comorbidity",),
-            ),
-            "varies": Outcome(
-                w.PSYCHIATRIC_MEDICATION_HARD_TO_RAISE,
-                gettext_noop(
-                    "Some members feel unable to raise psychiatric medication in meetings."
-                ),
-                ("psychiatric-comorbidity",),
-            ),
-            "no": Outcome(
-                w.PSYCHIATRIC_MEDICATION_NOT_DISCUSSABLE,
-                gettext_noop("Psychiatric medication is not talked about in meetings."),
-                ("psychiatric-comorbidity",),
-            ),
-        },
-        gettext_noop("Not verified: whether psychiatric medication can be raised in meetings."),
-    )
+    s.on(COMORBIDITY_DUAL_FOCUS)
+    s.on(COMORBIDITY_MEDICATION_ACCEPTED)
+    s.on(COMORBIDITY_MEDICATION_DISCUSSABLE)
     if s.value("dual_diagnosis_focus") != "yes":
-        s.on(
-            "narrative_sharing",
-            {
-                "yes": Outcome(
-                    w.COMORBIDITY_NARRATIVE_SHARING,
-                    gettext_noop(
-                        "Some people with psychiatric comorbidity find it hard to share "
-                        "in the round."
-                    ),
-                    ("psychiatric-comorbidity",),
-                ),
-            },
-            gettext_noop("Not verified: whether members share in turns in the round."),
-        )
+        s.on(COMORBIDITY_SHARING)
+
+
+_SOME_WOMEN_ONLY = Outcome(
+    w.WOMEN_ONLY_SOME_MEETINGS,
+    gettext_noop("Some of its meetings are for women only, as the patient prefers."),
+)
+PREFERS_WOMEN_ONLY = Rule(
+    "women_only",
+    {
+        "yes": Outcome(w.WOMEN_ONLY_WANTED, gettext_noop("Women only, as the patient prefers.")),
+        "optional": _SOME_WOMEN_ONLY,
+        "varies": _SOME_WOMEN_ONLY,
+        "no": Outcome(
+            w.WOMEN_ONLY_MIXED,
+            gettext_noop("Its meetings are for everyone; the patient prefers women only."),
+        ),
+    },
+    gettext_noop("Not verified: whether it has meetings for women only."),
+)
+
+
+TRAUMA_STEP_WORK = Rule(
+    "step_work",
+    {
+        "yes": Outcome(
+            w.TRAUMA_STEP_WORK,
+            gettext_noop("Step 5 means confiding in a sponsor; it hurt some trauma survivors."),
+            ("step-five-trauma-survivors",),
+        ),
+        "optional": Outcome(
+            w.TRAUMA_STEP_WORK_OPTIONAL,
+            gettext_noop("Step work is optional; with a sponsor, it hurt some trauma survivors."),
+            ("step-five-trauma-survivors",),
+        ),
+    },
+    gettext_noop("Not verified: whether members work steps with a sponsor."),
+)
 
 
 def _population(profile: Profile, s: _Scorer) -> None:
     if profile.trauma_history:
-        s.on(
-            "step_work",
-            {
-                "yes": Outcome(
-                    w.TRAUMA_STEP_WORK,
-                    gettext_noop(
-                        "Step 5 means confiding in a sponsor; it hurt some trauma survivors."
-                    ),
-                    ("step-five-trauma-survivors",),
-                ),
-                "optional": Outcome(
-                    w.TRAUMA_STEP_WORK_OPTIONAL,
-                    gettext_noop(
-                        "Step work is optional; with a sponsor, it hurt some trauma survivors."
-                    ),
-                    ("step-five-trauma-survivors",),
-                ),
-            },
-            gettext_noop("Not verified: whether members work steps with a sponsor."),
-        )
+        s.on(TRAUMA_STEP_WORK)
         if s.has("sponsorship"):
             s.add(
                 0.0,
@@ -1022,18 +1150,7 @@ def _population(profile: Profile, s: _Scorer) -> None:
             kind="advice",
         )
     if profile.prefers_women_only and profile.gender == "female":
-        women_only = Outcome(
-            w.WOMEN_ONLY_WANTED, gettext_noop("Women only, as the patient prefers.")
-        )
-        some = Outcome(
-            w.WOMEN_ONLY_SOME_MEETINGS,
-            gettext_noop("Some of its meetings are for women only, as the patient prefers."),
-        )
-        s.on(
-            "women_only",
-            {"yes": women_only, "optional": some, "varies": some},
-            gettext_noop("Not verified: whether it has meetings for women only."),
-        )
+        s.on(PREFERS_WOMEN_ONLY)
 
 
 def _scope(profile: Profile, s: _Scorer) -> None:
@@ -1050,39 +1167,33 @@ def _scope(profile: Profile, s: _Scorer) -> None:
         return
     scopes = {substance: s.value(SCOPE_TRAITS[substance]) for substance in profile.substances}
     covered = [substance for substance, value in scopes.items() if value == "yes"]
-    trait = SCOPE_TRAITS[covered[0] if covered else profile.substances[0]]
+    unknown = [substance for substance, value in scopes.items() if value == "unknown"]
     if len(covered) == len(scopes):
-        s.add(
-            w.SCOPE_COVERED,
-            T(gettext_noop("Its membership covers the patient's substances.")),
-            trait,
+        message = gettext_noop("Its membership covers the patient's substances.")
+        s.add(w.SCOPE_COVERED, T(message), SCOPE_TRAITS[covered[0]])
+        if any(s.value(trait) == "no" for trait in SCOPE_TRAITS.values()):
+            # A fellowship for some substances only, the patient's among them (GUIDE:
+            # groups "that focus on specific substances").
+            message = gettext_noop("Focused on the patient's substances: members share them.")
+            s.add(w.SUBSTANCE_FOCUS, T(message), SCOPE_TRAITS[covered[0]])
+    elif unknown and covered:
+        message = gettext_noop(
+            "Not verified: whether its membership covers all of the patient's substances."
         )
-    elif covered and all(value in ("yes", "no") for value in scopes.values()):
-        s.add(
-            0.0,
-            T(gettext_noop("Its membership covers only some of the patient's substances.")),
-            trait,
+        s.add(0.0, T(message), SCOPE_TRAITS[unknown[0]])
+    elif unknown:
+        message = gettext_noop(
+            "Not verified: whether its membership covers the patient's substances."
         )
-    elif covered:
-        s.add(
-            0.0,
-            T(
-                gettext_noop(
-                    "Not verified: whether its membership covers all of the patient's substances."
-                )
-            ),
-            SCOPE_TRAITS[next(k for k, v in scopes.items() if v == "unknown")],
-        )
+        s.add(w.SCOPE_UNVERIFIED, T(message), SCOPE_TRAITS[unknown[0]])
     else:
-        s.add(
-            w.SCOPE_UNVERIFIED,
-            T(
-                gettext_noop(
-                    "Not verified: whether its membership covers the patient's substances."
-                )
-            ),
-            SCOPE_TRAITS[next(k for k, v in scopes.items() if v != "no")],
+        # Some substances covered, others not or only by some of its groups.
+        partly = next(k for k, v in scopes.items() if v != "yes")
+        message = gettext_noop(
+            "Its membership covers only some of the patient's substances, or only in "
+            "some of its groups."
         )
+        s.add(0.0, T(message), SCOPE_TRAITS[partly])
 
 
 def _reachable(profile: Profile, group: GroupSnapshot) -> list[Place]:
@@ -1185,12 +1296,15 @@ def _access(profile: Profile, s: _Scorer) -> None:
             )
     if profile.attendance == "online":
         online = next((p for p in g.places if p.online == "yes"), None)
-        if online is not None or s.value("online_meetings") == "yes":
+        if s.value("online_meetings") == "yes":
+            s.add(
+                w.ONLINE_MEETINGS, T(gettext_noop("It holds online meetings.")), "online_meetings"
+            )
+        elif online is not None:
             s.add(
                 w.ONLINE_MEETINGS,
                 T(gettext_noop("It holds online meetings.")),
-                None if online else "online_meetings",
-                source=online.source if online else None,
+                source=online.source,
             )
         else:
             s.add(
@@ -1204,7 +1318,10 @@ def _access(profile: Profile, s: _Scorer) -> None:
 # -> the traits behind that reason and the findings that describe it.
 LEFT_OVER: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "perceived-negative-focus": (("powerlessness",), ("powerlessness-negative-focus",)),
-    "everything-hinged-on-addiction": (("addict_label",), ()),
+    "everything-hinged-on-addiction": (
+        ("addict_label",),
+        ("addiction-explains-everything", "identity-beyond-addiction"),
+    ),
     "difficulty-with-strategy": (
         ("narrative_sharing", "step_work"),
         ("narrative-sharing-without-dialogue", "strict-step-structure-burden"),
@@ -1217,12 +1334,18 @@ LEFT_OVER: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "anonymity-breaches": (("narrative_sharing",), ("shared-stories-may-spread",)),
     "conformity-pressure": (("peer_led",), ("pressure-to-conform",)),
     "criticism-not-welcomed": (("peer_led",), ("pressure-to-conform",)),
-    "seasoned-members-not-living-as-they-teach": (("sponsorship",), ("hierarchy-of-success",)),
+    "seasoned-members-not-living-as-they-teach": (
+        ("peer_led",),
+        ("seasoned-members-not-living-as-they-teach", "pressure-to-conform"),
+    ),
     "not-living-up-to-success-criteria": (
         ("clean_time_counting", "step_work"),
         ("hierarchy-of-success",),
     ),
-    "relapse-and-negative-emotions": (("clean_time_counting",), ("relapse-all-or-nothing",)),
+    "relapse-and-negative-emotions": (
+        ("clean_time_counting",),
+        ("relapse-all-or-nothing", "clean-days-counted"),
+    ),
     "natural-course-of-disengagement": (("step_work",), ("safe-place-becomes-cage",)),
     "no-additional-benefits": (("step_work",), ("safe-place-becomes-cage",)),
     "participation-limits-quality-of-life": (("step_work",), ("safe-place-becomes-cage",)),
@@ -1263,19 +1386,36 @@ SHARED_TRAIT_MESSAGES: Mapping[str, tuple[str, str]] = {
 }
 
 
-def _history(profile: Profile, s: _Scorer, names: Mapping[str, str]) -> Text | None:
-    told = Source(
-        T(gettext_noop("The patient's own account at intake")),
-        "",
-        T(gettext_noop("previous groups")),
-    )
-    note = None
+@functools.cache
+def _shared_rule(trait: str, findings: tuple[str, ...]) -> Rule:
+    message, unverified = SHARED_TRAIT_MESSAGES[trait]
+    shares = Outcome(w.SHARES_WHAT_THE_PATIENT_LEFT, message, findings)
+    return Rule(trait, {"yes": shares, "varies": shares}, unverified)
+
+
+TOLD = Source(
+    T(gettext_noop("The patient's own account at intake")), "", T(gettext_noop("previous groups"))
+)
+
+
+def left_over(profile: Profile, names: Mapping[str, str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The traits behind the reasons the patient left groups: trait -> (the group's
+    name, the findings that describe the reason)."""
     shared: dict[str, tuple[str, tuple[str, ...]]] = {}
     for previous in profile.previous_groups:
         for code in previous.reasons:
             traits, findings = LEFT_OVER.get(code, ((), ()))
             for trait in traits:
                 shared.setdefault(trait, (names.get(previous.group, previous.group), findings))
+    return shared
+
+
+def _history(
+    profile: Profile, s: _Scorer, shared: Mapping[str, tuple[str, tuple[str, ...]]]
+) -> Text | None:
+    told = TOLD
+    note = None
+    for previous in profile.previous_groups:
         if previous.group != s.group.slug:
             continue
         if previous.experience == "negative":
@@ -1307,13 +1447,12 @@ def _history(profile: Profile, s: _Scorer, names: Mapping[str, str]) -> Text | N
                 source=told,
             )
     for trait, (group_name, findings) in shared.items():
-        message, unverified = SHARED_TRAIT_MESSAGES[trait]
+        message = SHARED_TRAIT_MESSAGES[trait][0]
         if s.value(trait) in ("yes", "varies"):
             text = T(message, group=group_name)
             s.add(w.SHARES_WHAT_THE_PATIENT_LEFT, text, trait, findings=findings)
         else:
-            shares = Outcome(w.SHARES_WHAT_THE_PATIENT_LEFT, message, findings)
-            s.on(trait, {"yes": shares, "varies": shares}, unverified)
+            s.on(_shared_rule(trait, findings))
     return note
 
 
@@ -1344,9 +1483,14 @@ def _diverse(ranked: list[Option], size: int) -> list[Option]:
     return chosen
 
 
-def score_group(profile: Profile, group: GroupSnapshot, snapshot: CatalogSnapshot) -> Option:
+def score_group(
+    profile: Profile,
+    group: GroupSnapshot,
+    snapshot: CatalogSnapshot,
+    shared: Mapping[str, tuple[str, tuple[str, ...]]] | None = None,
+) -> Option:
     """Every part of one (non-excluded) group's score; rank 0 until ranked."""
-    names = {g.slug: g.name for g in snapshot.groups}
+    names = {g.slug: g.name for g in snapshot.groups} if shared is None else {}
     scorer = _Scorer(profile, group, snapshot)
     _scope(profile, scorer)
     _spirituality(profile, scorer)
@@ -1356,7 +1500,7 @@ def score_group(profile: Profile, group: GroupSnapshot, snapshot: CatalogSnapsho
     _medication(profile, scorer)
     _population(profile, scorer)
     _access(profile, scorer)
-    note = _history(profile, scorer, names)
+    note = _history(profile, scorer, left_over(profile, names) if shared is None else shared)
     scorer.unverified_parts()
     parts = tuple(scorer.parts)
     return Option(group.slug, group.name, group.kind, 0, _score(parts), parts, note)
@@ -1369,6 +1513,7 @@ def match(profile: Profile, snapshot: CatalogSnapshot, *, size: int = w.MENU_SIZ
     dropped: list[Option] = []
     complementary: list[Suggestion] = []
     considered: list[Option] = []
+    shared = left_over(profile, {g.slug: g.name for g in snapshot.groups})
     for group in sorted(snapshot.groups, key=lambda g: g.slug):
         reason = _exclusion(profile, group)
         if reason:
@@ -1380,7 +1525,7 @@ def match(profile: Profile, snapshot: CatalogSnapshot, *, size: int = w.MENU_SIZ
             else:
                 considered.append(_not_called_for(profile, group, snapshot))
         else:
-            option = score_group(profile, group, snapshot)
+            option = score_group(profile, group, snapshot, shared)
             (dropped if option.note else scored).append(option)
 
     scored.sort(key=_order)
@@ -1391,7 +1536,8 @@ def match(profile: Profile, snapshot: CatalogSnapshot, *, size: int = w.MENU_SIZ
         Option(o.group, o.name, o.kind, rank, o.score, o.parts, o.note)
         for rank, o in enumerate([*chosen, *dropped], start=1)
     )
-    considered = sorted([o for o in scored if o not in chosen], key=_order) + considered
+    shown = {id(o) for o in chosen}
+    considered = sorted([o for o in scored if id(o) not in shown], key=_order) + considered
     return Menu(
         profile.reference, options, tuple(complementary), tuple(excluded), tuple(considered)
     )
@@ -1401,11 +1547,11 @@ def _suggestion(
     profile: Profile, group: GroupSnapshot, snapshot: CatalogSnapshot
 ) -> Suggestion | None:
     if profile.trauma_history and group.has("trauma_focus", profile.country):
-        evidence = tuple(
-            f.evidence
-            for f in snapshot.findings_for("trauma_focus", "supports")
-            if f.applies_to(group.slug)
-        )
+        named = [snapshot.findings.get("trauma-complementary-support")]
+        found = [f for f in named if f is not None and f.applies_to(group.slug)] or [
+            f for f in snapshot.findings_for("trauma_focus", "supports") if f.applies_to(group.slug)
+        ]
+        evidence = tuple(f.evidence for f in found)
         return Suggestion(
             group.slug,
             group.name,

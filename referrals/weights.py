@@ -106,6 +106,7 @@ TRAUMA_STEP_WORK_OPTIONAL = -0.05
 # Women only. The patient asked for it (WFS, catalog source).
 WOMEN_ONLY_WANTED = 0.20
 WOMEN_ONLY_SOME_MEETINGS = 0.10
+WOMEN_ONLY_MIXED = -0.05
 
 # Reasons the patient left a group (VEDERHUS Table 3 codes): a group sharing the
 # trait behind the reason is likely to repeat it.
@@ -113,6 +114,9 @@ SHARES_WHAT_THE_PATIENT_LEFT = -0.10
 
 # Scope, language and availability (catalog facts).
 SCOPE_COVERED = 0.05
+# GUIDE: groups "that focus on specific substances" (CA, CMA, MA); members share the
+# patient's substance, which a general fellowship cannot promise.
+SUBSTANCE_FOCUS = 0.10
 SCOPE_UNVERIFIED = -0.15
 LANGUAGE_MATCH = 0.05
 LANGUAGE_MISMATCH = -0.20

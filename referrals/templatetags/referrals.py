@@ -28,6 +28,12 @@ def points(value: float) -> str:
 
 
 @register.filter
+def magnitude(value: float) -> str:
+    """A part's points without their sign, in the active language's number format."""
+    return number_format(abs(value), 2)
+
+
+@register.filter
 def percent(value: float | None) -> str:
     """A share as a whole percentage in the active language's number format."""
     if value is None:

@@ -10,7 +10,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import ApiToken
+from catalog.models import Group
 from referrals.models import Referral
+from referrals.profile import parse_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +84,7 @@ def test_the_three_interfaces_give_the_same_menu(
     assert [(o["group"], o["rank"], o["score"]) for o in saved.options] == [
         (o["group"], o["rank"], o["score"]) for o in api.json()["options"]
     ]
-    assert saved.profile == PROFILE
+    assert parse_profile(saved.profile) == parse_profile(PROFILE)
 
 
 def test_the_command_reads_standard_input(reference_data, monkeypatch, capsys):
@@ -93,15 +95,52 @@ def test_the_command_reads_standard_input(reference_data, monkeypatch, capsys):
 
 def test_the_menu_follows_the_contract(counsellor_client, reference_data):
     menu = counsellor_client.post("/api/v1/match", PROFILE, content_type="application/json").json()
-    assert set(menu) == {"reference", "options", "complementary", "excluded"}
+    assert set(menu) == {"reference", "options", "considered", "complementary", "excluded"}
     first = menu["options"][0]
-    assert set(first) == {"group", "name", "rank", "score", "fit", "cautions", "evidence"}
+    assert set(first) >= {"group", "name", "rank", "score", "fit", "cautions", "evidence"}
+    assert set(first) >= {"reasons", "meetings"}
     assert [o["rank"] for o in menu["options"]] == list(range(1, len(menu["options"]) + 1))
     assert menu["options"][-1]["group"] == "na"  # left after a negative experience
     assert "trauma-support" in [c["group"] for c in menu["complementary"]]
     assert "wfs" in [o["group"] for o in menu["options"]]
     evidence = [e for o in menu["options"] for e in o["evidence"]]
-    assert evidence and set(evidence[0]) == {"study", "theme", "quote", "speaker"}
+    assert evidence and set(evidence[0]) >= {"study", "theme", "quote", "speaker"}
+    reason = first["reasons"][0]
+    assert reason["kind"] == "base" and reason["points"] == 0.5
+    assert set(reason) == {"kind", "text", "points", "trait", "value", "source", "evidence"}
+    for option in (*menu["options"], *menu["considered"]):
+        assert option["score"] == round(sum(r["points"] for r in option["reasons"]), 2)
+    every = [
+        *(o["group"] for o in menu["options"]),
+        *(o["group"] for o in menu["considered"]),
+        *(o["group"] for o in menu["excluded"]),
+        *(o["group"] for o in menu["complementary"]),
+    ]
+    assert sorted(every) == sorted(Group.objects.values_list("slug", flat=True))
+    cited = [e for o in menu["options"] for r in o["reasons"] for e in r["evidence"]]
+    assert cited and set(cited[0]) == {
+        "study",
+        "finding",
+        "summary",
+        "theme",
+        "quote",
+        "speakers",
+        "locator",
+    }
+
+
+def test_reasons_for_leaving_a_group_are_checked_against_the_codes(counsellor_client):
+    left = {"group": "na", "experience": "negative", "reasons": ["bored"]}
+    response = counsellor_client.post(
+        "/api/v1/match",
+        {**PROFILE, "previous_groups": [left]},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["field"] == "previous_groups[0].reasons"
+    assert "unknown reason “bored”" in error["message"]
+    assert "perceived-negative-focus" in error["message"]
 
 
 BAD = [
@@ -206,20 +245,41 @@ def test_a_token_of_a_non_counsellor_is_refused(client, supervisor, reference_da
     assert response.status_code == 403
 
 
-def test_rules_cite_the_findings_they_rest_on(reference_data):
-    import json as json_
+def _named_in_the_matcher() -> set[str]:
+    """Every string constant of the matcher's code (rules name findings by key)."""
+    import ast
+    from pathlib import Path
 
-    from referrals.matching import RULE_FINDINGS, Profile, match
-    from referrals.snapshot import current_snapshot
+    from referrals import matching
+
+    tree = ast.parse(Path(matching.__file__).read_text())
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def test_every_finding_is_named_by_a_rule_and_every_named_finding_exists():
+    from referrals.matching import LEFT_OVER
     from studies.reference import STUDIES_FILE
 
-    keys = {
-        f["key"] for s in json_.loads(STUDIES_FILE.read_text())["studies"] for f in s["findings"]
-    }
-    assert set().union(*RULE_FINDINGS.values()) <= keys
+    studies = json.loads(STUDIES_FILE.read_text())["studies"]
+    keys = {f["key"] for study in studies for f in study["findings"]}
+    named = _named_in_the_matcher()
+    assert keys <= named, f"findings no rule cites: {sorted(keys - named)}"
+    cited = {key for _traits, findings in LEFT_OVER.values() for key in findings}
+    assert cited <= keys
+
+
+def test_rules_cite_the_findings_they_rest_on(reference_data):
+    from referrals.matching import Profile, match
+    from referrals.snapshot import current_snapshot
+
     menu = match(Profile("P-1", trauma_history=True), current_snapshot(), size=20)
     na = next(o for o in menu.options if o.group == "na")
     step_five = next(p for p in na.cautions if p.text.message.startswith("Step 5"))
     # Only the step-5 finding, not every caution the studies raise about step work.
-    assert len(step_five.evidence) == 1
-    assert step_five.evidence[0].speaker in {"Celine", "Kari"}
+    assert [e.finding for e in step_five.evidence] == ["step-five-trauma-survivors"]
+    assert step_five.evidence[0].speakers == ("Celine",)
+    assert len(step_five.evidence[0].quote.split()) >= 5

@@ -416,13 +416,10 @@ def test_every_part_carries_its_source_and_the_findings_on_its_trait(profile, sn
     for opt in (*menu.options, *menu.considered):
         for part in opt.parts[1:]:
             assert part.source is not None, part
-            if not part.trait:
+            if not part.trait or part.value == "unknown":
                 continue
             present = part.value in ("yes", "optional", "varies")
-            if part.value == "unknown":
-                direction = "caution"
-            else:
-                direction = "supports" if (part.kind == "fit") == present else "caution"
+            direction = "supports" if (part.kind == "fit") == present else "caution"
             applicable = [
                 f for f in snapshot.findings_for(part.trait, direction) if f.applies_to(opt.group)
             ]
