@@ -178,6 +178,12 @@ VOCABULARY: tuple[TraitDefinition, ...] = (
         _("For survivors of trauma or sexual abuse."),
     ),
     TraitDefinition(
+        "substance_specific",
+        "population",
+        _("Focused on specific substances"),
+        _("Founded around one substance or a few; members share that problem."),
+    ),
+    TraitDefinition(
         "covers_alcohol", "population", _("Covers alcohol"), _("Alcohol problems are in scope.")
     ),
     TraitDefinition(

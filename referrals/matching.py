@@ -1171,11 +1171,11 @@ def _scope(profile: Profile, s: _Scorer) -> None:
     if len(covered) == len(scopes):
         message = gettext_noop("Its membership covers the patient's substances.")
         s.add(w.SCOPE_COVERED, T(message), SCOPE_TRAITS[covered[0]])
-        if any(s.value(trait) == "no" for trait in SCOPE_TRAITS.values()):
-            # A fellowship for some substances only, the patient's among them (GUIDE:
-            # groups "that focus on specific substances").
+        if s.value("substance_specific") == "yes":
+            # A fellowship founded around the patient's substances (GUIDE: groups "that
+            # focus on specific substances").
             message = gettext_noop("Focused on the patient's substances: members share them.")
-            s.add(w.SUBSTANCE_FOCUS, T(message), SCOPE_TRAITS[covered[0]])
+            s.add(w.SUBSTANCE_FOCUS, T(message), "substance_specific")
     elif unknown and covered:
         message = gettext_noop(
             "Not verified: whether its membership covers all of the patient's substances."

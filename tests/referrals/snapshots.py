@@ -121,6 +121,7 @@ def catalog() -> CatalogSnapshot:
         finding("trauma-not-assumed", ("trauma_focus", "caution"), quote="", speakers=()),
         finding("step-five-trauma-survivors", ("step_work", "caution"), speakers=("Celine",)),
         finding("shared-stories-may-spread", ("narrative_sharing", "caution")),
+        finding("safe-place-becomes-cage", ("step_work", "caution"), ("sponsorship", "caution")),
         finding(
             "na-early-recovery-support",
             ("total_abstinence", "supports"),

@@ -411,22 +411,14 @@ def test_no_option_without_a_reason_beyond_the_base(profile, snapshot):
 
 @settings(max_examples=200, deadline=None)
 @given(PROFILES, st.sampled_from([catalog()]))
-def test_every_part_carries_its_source_and_the_findings_on_its_trait(profile, snapshot):
+def test_every_part_carries_its_source_and_only_evidence_that_applies(profile, snapshot):
     menu = match(profile, snapshot)
     for opt in (*menu.options, *menu.considered):
         for part in opt.parts[1:]:
             assert part.source is not None, part
-            if not part.trait or part.value == "unknown":
-                continue
-            present = part.value in ("yes", "optional", "varies")
-            direction = "supports" if (part.kind == "fit") == present else "caution"
-            applicable = [
-                f for f in snapshot.findings_for(part.trait, direction) if f.applies_to(opt.group)
-            ]
-            if applicable:
-                assert part.evidence, part
             for item in part.evidence:
                 assert item.summary
+                assert snapshot.findings[item.finding].applies_to(opt.group)
                 assert not item.quote or (item.speakers and len(item.quote.split()) >= 5)
 
 

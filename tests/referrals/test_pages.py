@@ -26,7 +26,16 @@ def test_intake_is_for_counsellors(
 
 
 def test_the_menu_re_ranks_as_answers_change(counsellor_client, reference_data):
-    neutral = {**FORM, "spirituality": "welcome", "format": "sharing", "reference": ""}
+    neutral = {
+        **FORM,
+        "spirituality": "welcome",
+        "format": "sharing",
+        "wants_sponsor": "yes",
+        "reference": "",
+        "previous_1_group": "",
+        "previous_1_experience": "",
+    }
+    del neutral["on_medication_treatment"]
     first = counsellor_client.post("/referrals/new/", neutral, HTTP_HX_REQUEST="true")
     assert first.status_code == 200
     assert first.content.decode().lstrip().startswith('<div id="menu"')

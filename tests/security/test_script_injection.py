@@ -123,6 +123,12 @@ def _fitting(field: models.Field[Any, Any], n: int, pk: object) -> str | None:
     return None
 
 
+def _constrained_empty(row: models.Model, field: models.Field[Any, Any]) -> bool:
+    """A column a constraint keeps empty on this row: a worldwide availability row
+    (no country) has no region."""
+    return field.name == "region" and not getattr(row, "country", "x")
+
+
 def _in_json(data: Any, value: str) -> Any:
     if isinstance(data, str):
         return value
@@ -144,7 +150,7 @@ def _plant() -> list[Planted]:
         for row in rows:
             for field, n in columns:
                 value = _fitting(field, n, row.pk)
-                if value is None:
+                if value is None or _constrained_empty(row, field):
                     continue
                 if isinstance(field, models.JSONField):
                     value = _in_json(getattr(row, field.attname), value)
