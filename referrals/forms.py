@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -196,6 +197,20 @@ def profile_answers(profile: dict[str, Any], names: dict[str, str]) -> list[tupl
             )
         )
     return shown
+
+
+def as_form_data(values: dict[str, Any]) -> QueryDict:
+    """Answers as the intake form would post them (a checkbox is present when ticked)."""
+    data = QueryDict(mutable=True)
+    for name, value in values.items():
+        if isinstance(value, list):
+            data.setlist(name, [str(item) for item in value])
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = str(value)
+    return data
 
 
 def refer_again_initial(referral: Referral, defaults: dict[str, Any]) -> dict[str, Any]:

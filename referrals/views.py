@@ -40,6 +40,7 @@ from referrals.forms import (
     FollowUpForm,
     IntakeForm,
     SubjectForm,
+    as_form_data,
     profile_answers,
     refer_again_initial,
 )
@@ -95,13 +96,14 @@ def intake(request: HttpRequest) -> HttpResponse:
         "attendance": "either",
         "gender": "unspecified",
     }
-    again = request.GET.get("again", "")
-    if request.method == "GET" and again.isdigit():
-        previous = _get_referral(request, int(again))
-        log.referral_event(AuditEntry.Action.VIEW, previous, summary="refer again", request=request)
-        initial = refer_again_initial(previous, initial)
     saving = request.method == "POST" and "save" in request.POST
     data = request.POST.copy() if request.method == "POST" else None
+    again = request.GET.get("again", "")
+    if request.method == "GET" and again.isdigit():
+        # Refer again: the saved answers, and the group left, with its menu shown at once.
+        previous = _get_referral(request, int(again))
+        log.referral_event(AuditEntry.Action.VIEW, previous, summary="refer again", request=request)
+        data = as_form_data(refer_again_initial(previous, initial))
     if data is not None and not saving and not data.get("reference"):
         data["reference"] = PREVIEW_REFERENCE  # the menu re-ranks before a reference is typed
     form = IntakeForm(data, initial=initial, groups=groups)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ import pytest
 from accounts.roles import Role
 from catalog.models import Group, TraitValue
 from referrals.models import Referral
+from tests.conftest import _client_for
 from tests.factories import GroupFactory, TraitValueFactory, UserFactory
 from tests.referrals.test_interfaces import FORM
 
@@ -178,3 +179,58 @@ def test_detail_and_handout_queries_are_bounded(counsellor_client, reference_dat
         counsellor_client.get(f"/referrals/{referral.pk}/")
     with max_queries(12):
         counsellor_client.get(f"/referrals/{referral.pk}/handout/")
+
+
+def _disengaged(client, counsellor) -> Referral:
+    from referrals.services import record_choice, record_follow_up
+
+    referral = _save(client, previous_1_group="", previous_1_experience="")
+    record_choice(referral=referral, group="na")
+    record_follow_up(
+        referral=referral,
+        recorded_by=counsellor,
+        checkpoint="first_meeting",
+        outcome="attended",
+        first_meeting_on=referral.created_at.date(),
+    )
+    record_follow_up(
+        referral=referral,
+        recorded_by=counsellor,
+        checkpoint="one_month",
+        outcome="disengaged",
+        reasons=["perceived-negative-focus", "conformity-pressure"],
+    )
+    referral.refresh_from_db()
+    return referral
+
+
+def test_refer_again_opens_the_intake_with_the_answers_and_the_group_left(
+    counsellor_client, counsellor, reference_data, django_assert_max_num_queries
+):
+    referral = _disengaged(counsellor_client, counsellor)
+    page = counsellor_client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert f'href="/referrals/new/?again={referral.pk}"' in page
+    assert "The answers this menu was made from" in page
+
+    with django_assert_max_num_queries(30):
+        response = counsellor_client.get(f"/referrals/new/?again={referral.pk}")
+    form = response.context["form"]
+    assert form["reference"].value() == "P-0042"
+    assert form["previous_1_group"].value() == "na"
+    assert form["previous_1_experience"].value() == "negative"  # conformity pressure
+    assert form["previous_1_reasons"].value() == ["perceived-negative-focus", "conformity-pressure"]
+    assert form["trauma_history"].value() is True
+    menu = response.content.decode()
+    assert "why the patient left Narcotics Anonymous" in menu
+    assert "Left after a negative experience" in menu
+    assert Referral.objects.count() == 1, "opening it saves nothing"
+
+
+def test_refer_again_is_offered_only_after_disengagement_and_only_to_whoever_may_see_it(
+    counsellor_client, counsellor, reference_data, other_organisation
+):
+    referral = _save(counsellor_client)
+    page = counsellor_client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert "?again=" not in page
+    outsider = UserFactory(organisation=other_organisation, roles=[Role.COUNSELLOR])
+    assert _client_for(outsider).get(f"/referrals/new/?again={referral.pk}").status_code == 404
