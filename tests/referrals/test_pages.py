@@ -234,3 +234,23 @@ def test_refer_again_is_offered_only_after_disengagement_and_only_to_whoever_may
     assert "?again=" not in page
     outsider = UserFactory(organisation=other_organisation, roles=[Role.COUNSELLOR])
     assert _client_for(outsider).get(f"/referrals/new/?again={referral.pk}").status_code == 404
+
+
+def test_a_menu_saved_in_one_language_reads_in_another_sources_included(
+    counsellor_client, reference_data
+):
+    counsellor_client.post(
+        "/referrals/new/", {**FORM, "country": "PT", "save": "1"}, HTTP_ACCEPT_LANGUAGE="nb"
+    )
+    referral = Referral.objects.get()
+    sources = [
+        part["source"]
+        for option in referral.menu["options"]
+        for part in option["parts"]
+        if part["source"] and not part["source"]["title"].get("literal")
+    ]
+    # Kept as messages, not as the words of the language it was saved in.
+    assert {"message": "Catalog entry: %(name)s"} == {"message": sources[0]["title"]["message"]}
+    page = counsellor_client.get(f"/referrals/{referral.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Catalog entry: " in page.content.decode()
+    assert "Whether it meets in Portugal is not recorded" in page.content.decode()
