@@ -134,3 +134,30 @@ class ReferralFactory(factory.django.DjangoModelFactory):
             referral.refresh_from_db()
         tallies.move(None, tallies.current(referral))
         return referral
+
+
+def disengaged_at_one_month(
+    referral: Referral, by: User, *, group: str, reasons: list[str]
+) -> Referral:
+    """The patient chose the group, went to a first meeting and had left it by one month,
+    for these coded reasons."""
+    from referrals.services import record_choice, record_follow_up
+
+    record_choice(referral=referral, group=group)
+    attended = {"first_meeting_on": referral.created_at.date()}
+    record_follow_up(
+        referral=referral,
+        recorded_by=by,
+        checkpoint="first_meeting",
+        outcome="attended",
+        **attended,
+    )
+    record_follow_up(
+        referral=referral,
+        recorded_by=by,
+        checkpoint="one_month",
+        outcome="disengaged",
+        reasons=reasons,
+    )
+    referral.refresh_from_db()
+    return referral

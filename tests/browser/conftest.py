@@ -57,3 +57,13 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page, username: str) -> None:
+    """Log in through the log-in page with the test users' password."""
+    from tests.factories import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()

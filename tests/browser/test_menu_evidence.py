@@ -7,9 +7,10 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from catalog.reference import load_catalog
-from referrals.services import record_choice, record_follow_up
+from referrals.models import Referral
 from studies.reference import load_studies
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.conftest import log_in
+from tests.factories import UserFactory, disengaged_at_one_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,10 +19,7 @@ def test_counsellor_reads_the_evidence_of_a_caution_by_keyboard_and_refers_again
     load_catalog()
     load_studies()
     UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
-    page.goto("/")
-    page.get_by_label("Username").fill("kari.counsellor")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "kari.counsellor")
     page.get_by_role("link", name="New referral").first.click()
 
     menu = page.locator("#menu")
@@ -53,25 +51,9 @@ def test_counsellor_reads_the_evidence_of_a_caution_by_keyboard_and_refers_again
     expect(page.get_by_text("Saved the referral P-0108.")).to_be_visible()
     expect(page.get_by_text("The answers this menu was made from")).to_be_visible()
 
-    from referrals.models import Referral
-
     referral = Referral.objects.get(reference="P-0108")
-    record_choice(referral=referral, group="na")
-    counsellor = referral.counsellor
-    record_follow_up(
-        referral=referral,
-        recorded_by=counsellor,
-        checkpoint="first_meeting",
-        outcome="attended",
-        first_meeting_on=referral.created_at.date(),
-    )
-    record_follow_up(
-        referral=referral,
-        recorded_by=counsellor,
-        checkpoint="one_month",
-        outcome="disengaged",
-        reasons=["perceived-negative-focus"],
-    )
+    reasons = ["perceived-negative-focus"]
+    disengaged_at_one_month(referral, referral.counsellor, group="na", reasons=reasons)
     page.reload()
     page.get_by_role("link", name="Refer again").click()
     expect(page.get_by_label("Group attended before (1)")).to_have_value("na")

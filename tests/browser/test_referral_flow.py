@@ -9,7 +9,8 @@ from accounts.roles import Role
 from catalog.reference import load_catalog
 from referrals.models import Referral
 from studies.reference import load_studies
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.conftest import log_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +20,7 @@ def test_counsellor_fills_the_intake_watches_the_menu_re_rank_saves_and_opens_th
     load_studies()
     UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
 
-    page.goto("/")
-    page.get_by_label("Username").fill("kari.counsellor")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "kari.counsellor")
     page.get_by_role("link", name="New referral").first.click()
 
     menu = page.locator("#menu")

@@ -9,16 +9,10 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from catalog.reference import load_catalog
 from studies.reference import load_studies
-from tests.factories import PASSWORD, OrganisationFactory, UserFactory
+from tests.browser.conftest import log_in
+from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def _watch_policy(page) -> list[str]:
@@ -42,7 +36,7 @@ def test_no_page_needs_anything_the_content_security_policy_blocks(page):
     UserFactory(username="ola", organisation=clinic, roles=[Role.CATALOG_ADMIN])
     refused = _watch_policy(page)
 
-    _log_in(page, "kari")
+    log_in(page, "kari")
     page.goto("/referrals/new/")
     page.get_by_role("textbox", name="Reference").fill("P-0042")
     page.get_by_label("Averse").check()
@@ -54,13 +48,13 @@ def test_no_page_needs_anything_the_content_security_policy_blocks(page):
     expect(page.locator(".qr-code svg")).to_be_visible()
     page.get_by_role("button", name="Log out", exact=True).click()
 
-    _log_in(page, "siri")
+    log_in(page, "siri")
     for path in ("/referrals/dashboard/", "/audit/", "/referrals/subject/"):
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
     page.get_by_role("button", name="Log out", exact=True).click()
 
-    _log_in(page, "ola")
+    log_in(page, "ola")
     for path in ("/catalog/", "/catalog/groups/na/", "/catalog/groups/na/edit/", "/studies/"):
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
@@ -71,7 +65,7 @@ def test_a_counsellor_turns_on_two_factor_and_then_logs_in_with_a_code(page):
     clinic = OrganisationFactory(slug="fjord-clinic", name="Fjord Clinic")
     UserFactory(username="kari", organisation=clinic, roles=[Role.COUNSELLOR])
 
-    _log_in(page, "kari")
+    log_in(page, "kari")
     page.get_by_role("link", name="kari · Fjord Clinic").click()
     expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
     # What a phone would read from the QR code: the key shown beside it.
@@ -81,7 +75,7 @@ def test_a_counsellor_turns_on_two_factor_and_then_logs_in_with_a_code(page):
     expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible()
     page.get_by_role("button", name="Log out", exact=True).click()
 
-    _log_in(page, "kari")
+    log_in(page, "kari")
     expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
     page.get_by_label("Code from your authenticator app").fill("000000")
     page.get_by_role("button", name="Log in").click()

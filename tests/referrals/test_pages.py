@@ -6,7 +6,12 @@ from accounts.roles import Role
 from catalog.models import Group, TraitValue
 from referrals.models import Referral
 from tests.conftest import _client_for
-from tests.factories import GroupFactory, TraitValueFactory, UserFactory
+from tests.factories import (
+    GroupFactory,
+    TraitValueFactory,
+    UserFactory,
+    disengaged_at_one_month,
+)
 from tests.referrals.test_interfaces import FORM
 
 pytestmark = pytest.mark.django_db
@@ -182,26 +187,9 @@ def test_detail_and_handout_queries_are_bounded(counsellor_client, reference_dat
 
 
 def _disengaged(client, counsellor) -> Referral:
-    from referrals.services import record_choice, record_follow_up
-
     referral = _save(client, previous_1_group="", previous_1_experience="")
-    record_choice(referral=referral, group="na")
-    record_follow_up(
-        referral=referral,
-        recorded_by=counsellor,
-        checkpoint="first_meeting",
-        outcome="attended",
-        first_meeting_on=referral.created_at.date(),
-    )
-    record_follow_up(
-        referral=referral,
-        recorded_by=counsellor,
-        checkpoint="one_month",
-        outcome="disengaged",
-        reasons=["perceived-negative-focus", "conformity-pressure"],
-    )
-    referral.refresh_from_db()
-    return referral
+    reasons = ["perceived-negative-focus", "conformity-pressure"]
+    return disengaged_at_one_month(referral, counsellor, group="na", reasons=reasons)
 
 
 def test_refer_again_opens_the_intake_with_the_answers_and_the_group_left(
@@ -250,7 +238,7 @@ def test_a_menu_saved_in_one_language_reads_in_another_sources_included(
         if part["source"] and not part["source"]["title"].get("literal")
     ]
     # Kept as messages, not as the words of the language it was saved in.
-    assert {"message": "Catalog entry: %(name)s"} == {"message": sources[0]["title"]["message"]}
+    assert {"message": sources[0]["title"]["message"]} == {"message": "Catalog entry: %(name)s"}
     page = counsellor_client.get(f"/referrals/{referral.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Catalog entry: " in page.content.decode()
     assert "Whether it meets in Portugal is not recorded" in page.content.decode()
