@@ -115,10 +115,13 @@ class IntakeForm(forms.Form):
             )
             self.fields[f"previous_{row}_reasons"] = forms.MultipleChoiceField(
                 label=_("Why the patient left it (%(row)d)") % {"row": row},
-                help_text=_("Hold Ctrl (⌘ on a Mac) to choose more than one."),
+                help_text=_(
+                    "Choose one or more: hold Ctrl (⌘ on a Mac) and click; by keyboard, "
+                    "move with Ctrl and the arrow keys and choose with Ctrl and Space."
+                ),
                 choices=REASONS,
                 required=False,
-                widget=forms.SelectMultiple(attrs={"size": 6}),
+                widget=forms.SelectMultiple(attrs={"size": 8}),
             )
 
     def clean(self) -> dict[str, Any]:

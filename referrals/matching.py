@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_countries import countries
@@ -162,8 +163,18 @@ def render(message: str, params: Mapping[str, object], *, literal: bool = False)
     text = _(message)
     if not params:
         return text
-    shown = {k: country_name(str(v)) if k == "country" else v for k, v in params.items()}
-    return text % shown
+    shown = {k: country_name(str(v)) if k == "country" else _number(v) for k, v in params.items()}
+    try:
+        return text % shown
+    except TypeError:  # a message saved when it still formatted numbers with %d
+        return text % {**params, **{k: v for k, v in shown.items() if k == "country"}}
+
+
+def _number(value: object) -> object:
+    """Whole numbers in the active language's format (70,000 / 70 000 / 70.000)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_format(value, force_grouping=True)
+    return value
 
 
 @functools.cache
@@ -507,7 +518,7 @@ class _Scorer:
         slug = self.group.slug
         found = [
             self.snapshot.findings[key]
-            for key in named
+            for key in dict.fromkeys(named)
             if key in self.snapshot.findings and self.snapshot.findings[key].applies_to(slug)
         ]
         if not named and trait and value in KNOWN:
@@ -1251,7 +1262,7 @@ def _access(profile: Profile, s: _Scorer) -> None:
             s.add(
                 w.MEETS_IN_COUNTRY,
                 T(
-                    gettext_noop("About %(count)d in-person meetings a week in %(country)s."),
+                    gettext_noop("About %(count)s in-person meetings a week in %(country)s."),
                     count=sum(p.in_person_per_week or 0 for p in counted),
                     country=profile.country,
                 ),
@@ -1274,7 +1285,7 @@ def _access(profile: Profile, s: _Scorer) -> None:
                 0.0,
                 T(
                     gettext_noop(
-                        "About %(count)d in-person meetings a week worldwide; find one in "
+                        "About %(count)s in-person meetings a week worldwide; find one in "
                         "%(country)s through its own meeting finder."
                     ),
                     count=worldwide[0].in_person_per_week or 0,
@@ -1353,34 +1364,38 @@ LEFT_OVER: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 SHARED_TRAIT_MESSAGES: Mapping[str, tuple[str, str]] = {
     "powerlessness": (
-        gettext_noop("It too asks members to admit powerlessness, why the patient left %(group)s."),
+        gettext_noop(
+            "It too asks members to admit powerlessness, a reason the patient left %(group)s."
+        ),
         gettext_noop("Not verified: whether it too asks members to admit powerlessness."),
     ),
     "addict_label": (
-        gettext_noop("Members here too call themselves addicts, why the patient left %(group)s."),
+        gettext_noop(
+            "Members here too call themselves addicts, a reason the patient left %(group)s."
+        ),
         gettext_noop("Not verified: whether members here too call themselves addicts."),
     ),
     "narrative_sharing": (
-        gettext_noop("It too has sharing in turns, why the patient left %(group)s."),
+        gettext_noop("It too has sharing in turns, a reason the patient left %(group)s."),
         gettext_noop("Not verified: whether it too has sharing in turns."),
     ),
     "step_work": (
-        gettext_noop("It too expects step work, why the patient left %(group)s."),
+        gettext_noop("It too expects step work, a reason the patient left %(group)s."),
         gettext_noop("Not verified: whether it too expects step work."),
     ),
     "sponsorship": (
-        gettext_noop("It too has sponsors, why the patient left %(group)s."),
+        gettext_noop("It too has sponsors, a reason the patient left %(group)s."),
         gettext_noop("Not verified: whether it too has sponsors."),
     ),
     "peer_led": (
         gettext_noop(
-            "It too is led by its members, whose pressure to conform is why the patient "
-            "left %(group)s."
+            "It too is led by its members; pressure to conform among members was a reason "
+            "the patient left %(group)s."
         ),
         gettext_noop("Not verified: whether it too is led by its members."),
     ),
     "clean_time_counting": (
-        gettext_noop("It too counts clean time, why the patient left %(group)s."),
+        gettext_noop("It too counts clean time, a reason the patient left %(group)s."),
         gettext_noop("Not verified: whether it too counts clean time."),
     ),
 }
@@ -1398,15 +1413,22 @@ TOLD = Source(
 )
 
 
-def left_over(profile: Profile, names: Mapping[str, str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+def left_over(
+    profile: Profile, groups: Mapping[str, GroupSnapshot]
+) -> dict[str, tuple[str, tuple[str, ...]]]:
     """The traits behind the reasons the patient left groups: trait -> (the group's
-    name, the findings that describe the reason)."""
+    name, the findings that describe the reason). Only traits the group left is
+    recorded to have: a reason is not laid on a practice the group may not have."""
     shared: dict[str, tuple[str, tuple[str, ...]]] = {}
     for previous in profile.previous_groups:
+        left = groups.get(previous.group)
+        if left is None:
+            continue
         for code in previous.reasons:
             traits, findings = LEFT_OVER.get(code, ((), ()))
             for trait in traits:
-                shared.setdefault(trait, (names.get(previous.group, previous.group), findings))
+                if left.value(trait, profile.country) in PRESENT:
+                    shared.setdefault(trait, (left.name, findings))
     return shared
 
 
@@ -1490,7 +1512,7 @@ def score_group(
     shared: Mapping[str, tuple[str, tuple[str, ...]]] | None = None,
 ) -> Option:
     """Every part of one (non-excluded) group's score; rank 0 until ranked."""
-    names = {g.slug: g.name for g in snapshot.groups} if shared is None else {}
+    groups = {g.slug: g for g in snapshot.groups} if shared is None else {}
     scorer = _Scorer(profile, group, snapshot)
     _scope(profile, scorer)
     _spirituality(profile, scorer)
@@ -1500,7 +1522,7 @@ def score_group(
     _medication(profile, scorer)
     _population(profile, scorer)
     _access(profile, scorer)
-    note = _history(profile, scorer, left_over(profile, names) if shared is None else shared)
+    note = _history(profile, scorer, left_over(profile, groups) if shared is None else shared)
     scorer.unverified_parts()
     parts = tuple(scorer.parts)
     return Option(group.slug, group.name, group.kind, 0, _score(parts), parts, note)
@@ -1513,7 +1535,7 @@ def match(profile: Profile, snapshot: CatalogSnapshot, *, size: int = w.MENU_SIZ
     dropped: list[Option] = []
     complementary: list[Suggestion] = []
     considered: list[Option] = []
-    shared = left_over(profile, {g.slug: g.name for g in snapshot.groups})
+    shared = left_over(profile, {g.slug: g for g in snapshot.groups})
     for group in sorted(snapshot.groups, key=lambda g: g.slug):
         reason = _exclusion(profile, group)
         if reason:

@@ -126,7 +126,7 @@ ONLINE_MEETINGS = 0.05
 
 # Previous experience with the group (the patient's own).
 PREVIOUS_POSITIVE = 0.10
-PREVIOUS_MIXED = -0.05
+PREVIOUS_MIXED = -0.10
 PREVIOUS_NEGATIVE = -0.50
 
 # The menu: how many options it shows before the diversity rule and dropped groups.

@@ -24,13 +24,26 @@ def part_kind(part: dict[str, Any]) -> str:
 
 @register.filter
 def points(value: float) -> str:
-    return f"{value:+.2f}"
+    """A part's points with their sign, in the active language's number format."""
+    return ("\N{MINUS SIGN}" if value < 0 else "+") + number_format(abs(value), 2)
 
 
 @register.filter
 def magnitude(value: float) -> str:
     """A part's points without their sign, in the active language's number format."""
     return number_format(abs(value), 2)
+
+
+@register.filter
+def weighed(parts: list[dict[str, Any]]) -> dict[str, float]:
+    """A score's parts summed by kind, for the handout: the starting point, what fits,
+    what cautions (advice weighs nothing)."""
+    base = sum(p["points"] for p in parts if p.get("kind") == "base")
+    return {
+        "base": base,
+        "fits": sum(p["points"] for p in parts if p["points"] > 0 and p.get("kind") != "base"),
+        "cautions": -sum(p["points"] for p in parts if p["points"] < 0),
+    }
 
 
 @register.filter

@@ -57,4 +57,4 @@ def test_counsellor_reads_the_evidence_of_a_caution_by_keyboard_and_refers_again
     page.reload()
     page.get_by_role("link", name="Refer again").click()
     expect(page.get_by_label("Group attended before (1)")).to_have_value("na")
-    expect(menu.get_by_text("why the patient left Narcotics Anonymous").first).to_be_visible()
+    expect(menu.get_by_text("a reason the patient left Narcotics Anonymous").first).to_be_visible()

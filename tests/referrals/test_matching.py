@@ -95,7 +95,7 @@ def test_a_worldwide_presence_is_said_instead_of_not_recorded():
         size=20,
     )
     texts = [str(p.text) for p in parts_of(menu, "big")]
-    assert any("70000 in-person meetings a week worldwide" in t for t in texts)
+    assert any("70,000 in-person meetings a week worldwide" in t for t in texts)
     assert not any("United States is not recorded" in t for t in texts)
 
 
@@ -163,7 +163,7 @@ def test_the_reasons_a_patient_left_demote_groups_that_share_them_saying_so():
     left = PreviousGroup("na", "negative", ("perceived-negative-focus",))
     menu = match(Profile("P-1", previous_groups=(left,)), catalog(), size=10)
     (shared,) = caution_on(menu, "na", "powerlessness")
-    assert "why the patient left NA" in str(shared.text)
+    assert "a reason the patient left NA" in str(shared.text)
     assert [e.finding for e in shared.evidence] == ["powerlessness-negative-focus"]
     assert not caution_on(menu, "smart-recovery", "powerlessness") or all(
         p.value == "unknown" for p in caution_on(menu, "smart-recovery", "powerlessness")

@@ -209,7 +209,7 @@ def test_refer_again_opens_the_intake_with_the_answers_and_the_group_left(
     assert form["previous_1_reasons"].value() == ["perceived-negative-focus", "conformity-pressure"]
     assert form["trauma_history"].value() is True
     menu = response.content.decode()
-    assert "why the patient left Narcotics Anonymous" in menu
+    assert "a reason the patient left Narcotics Anonymous" in menu
     assert "Left after a negative experience" in menu
     assert Referral.objects.count() == 1, "opening it saves nothing"
 
@@ -242,3 +242,17 @@ def test_a_menu_saved_in_one_language_reads_in_another_sources_included(
     page = counsellor_client.get(f"/referrals/{referral.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Catalog entry: " in page.content.decode()
     assert "Whether it meets in Portugal is not recorded" in page.content.decode()
+
+
+def test_the_handout_shows_how_each_option_was_weighed_and_the_study_behind_advice(
+    counsellor_client, reference_data
+):
+    referral = _save(counsellor_client)
+    counsellor_client.post(
+        f"/referrals/{referral.pk}/choose/", {"group": referral.options[0]["group"]}
+    )
+    page = counsellor_client.get(f"/referrals/{referral.pk}/handout/").content.decode()
+    option = referral.options[0]
+    fits = sum(p["points"] for p in option["parts"] if p["points"] > 0 and p["kind"] != "base")
+    assert f"How it was weighed: starting point 0.50, plus {fits:.2f} for what fits you" in page
+    assert "doi:10.1186/s13722-020-00191-w" in page  # the advice names its study
