@@ -433,13 +433,11 @@ class Rule:
 
 
 BASE_PART = Part("base", T(gettext_noop("Starting point, the same for every group.")), w.BASE)
-# Markers in the cache of parts: the rule waits for the value to be recorded; or gives none.
+# Parts of a score depend only on the group, the rule and the recorded value, so a
+# snapshot keeps each one it has built (a catalog snapshot is immutable). Two markers
+# in that cache: the rule waits for the value to be recorded; the rule gives no part.
 _UNVERIFIED = Part("caution", T(""), 0.0)
 _NOTHING = Part("fit", T(""), 0.0)
-
-# Parts of a score depend only on the group, the rule and the recorded value, so a
-# snapshot keeps each one it has built (a catalog snapshot is immutable).
-_PartKey = tuple[object, ...]
 
 
 class _Scorer:
