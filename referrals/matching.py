@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -90,25 +90,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "negative": gettext_noop("Negative: left after a bad experience"),
     },
 }
-CHOICE_TYPES: Mapping[str, object] = {
-    "gender": Gender,
-    "substances": Substance,
-    "goal": Goal,
-    "spirituality": Spirituality,
-    "format": Format,
-    "wants_sponsor": Choice,
-    "attendance": Attendance,
-    "experience": Experience,
-}
 
 
 def choices(name: str) -> tuple[tuple[str, str], ...]:
     """(value, untranslated label) pairs of one answer, in the order of its labels."""
     return tuple(LABELS[name].items())
-
-
-def values(name: str) -> tuple[str, ...]:
-    return tuple(get_args(CHOICE_TYPES[name]))
 
 
 TWELVE_STEP = "twelve_step"

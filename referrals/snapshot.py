@@ -24,13 +24,19 @@ from referrals.matching import (
     Source,
     data_source,
 )
-from studies.models import Finding, FindingTrait, Participant, Quote, Study, Theme
+from studies.models import (
+    MIN_QUOTE_WORDS,
+    Finding,
+    FindingTrait,
+    Participant,
+    Quote,
+    Study,
+    Theme,
+    word_count,
+)
 
 _lock = threading.Lock()
 _kept: tuple[tuple[object, ...], CatalogSnapshot] | None = None
-
-# A quote shown as a participant's words is at least a clause (studies.Quote).
-MINIMUM_QUOTE_WORDS = 5
 
 
 def _source(source: object, locator: str) -> Source | None:
@@ -51,12 +57,12 @@ def _speakers(quotes: list[Quote]) -> dict[tuple[int, str], tuple[str, ...]]:
 
 
 def is_testimony(quote: Quote | None) -> bool:
-    """Whether a quote can be shown as a participant's own words."""
+    """Whether a quote can be shown as a participant's own words (the studies' rule)."""
     return (
         quote is not None
-        and quote.kind != "phrase"
+        and quote.is_participants_words
         and quote.speaker_id is not None
-        and len(quote.text.split()) >= MINIMUM_QUOTE_WORDS
+        and word_count(quote.text) >= MIN_QUOTE_WORDS
     )
 
 

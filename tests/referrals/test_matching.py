@@ -508,3 +508,22 @@ def test_a_complementary_group_follows_the_hard_constraints_too():
         CatalogSnapshot((*snapshot.groups, women), snapshot.findings),
     )
     assert [s.group for s in menu.complementary] == ["trauma-support"]
+
+
+def test_every_answer_of_the_profile_has_one_label_for_the_form():
+    from typing import get_args
+
+    from referrals import matching
+
+    answers = {
+        "gender": matching.Gender,
+        "substances": matching.Substance,
+        "goal": matching.Goal,
+        "spirituality": matching.Spirituality,
+        "format": matching.Format,
+        "wants_sponsor": matching.Choice,
+        "attendance": matching.Attendance,
+        "experience": matching.Experience,
+    }
+    for name, answer in answers.items():
+        assert sorted(matching.LABELS[name]) == sorted(get_args(answer)), name
