@@ -1,143 +1,49 @@
-"""Change histories for curators, gathered from django-simple-history's records.
+"""A group's change history: the group, its trait values, availability and meetings.
 
-A group's history joins the group, its trait values and availability; a study's
-its own records (see ``studies.history``). Each entry can be undone: a change goes
-back to the state before it, a creation of a fact is undone by removing the fact,
-and a deletion by restoring what was deleted. An undo is itself a new entry.
+The engine (entries, undo) is ``curation.history``; this module says how the
+catalog's models take part and gathers a group's records.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import ProtectedError
-from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_noop
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 
 from catalog.languages import language_name, split_languages
-from catalog.models import Availability, Group, TraitValue
-
-# Fields that identify a row apart from its id, for rows deleted and entered anew.
-NATURAL_KEYS: dict[type[models.Model], tuple[str, ...]] = {
-    TraitValue: ("group_id", "trait_id", "country"),
-    Availability: ("group_id", "country", "region"),
-}
-# Columns that say nothing to a reader of the history.
-HIDDEN = {"id", "group", "study", "position"}
-UNDO_REASON = gettext_noop("Undone from the history")
-# Rows whose creation can be undone (by removing them) and whose deletion can be undone
-# (by restoring them): nothing else depends on them.
-UNDOABLE_ROWS = frozenset({"traitvalue", "availability", "findingtrait"})
+from catalog.models import (
+    Availability,
+    Group,
+    Meeting,
+    MeetingFeed,
+    MeetingSlot,
+    Source,
+    TraitValue,
+)
+from curation.history import HistoryEntry, entries, newest_first, register
 
 
-class UndoError(Exception):
-    """The entry cannot be undone; the message says why."""
+def _country(record: Any) -> str:
+    # An availability row without a country reads "Worldwide"; a trait value's "—".
+    return str(record.country.name)
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    field: str  # the label shown
-    old: str
-    new: str
-    name: str = ""  # the model field
+def _languages(record: Any) -> str:
+    return ", ".join(language_name(code) for code in split_languages(record.languages))
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    kind: str  # the model's name, in addresses
-    model: type[models.Model]
-    record: Any
-    before: Any  # the object's previous record, or None
-    subject: str
-    changes: tuple[FieldChange, ...]
-
-    @property
-    def date(self) -> Any:
-        return self.record.history_date
-
-    @property
-    def action(self) -> str:
-        actions = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
-        return str(actions[self.record.history_type])
-
-    @property
-    def can_undo(self) -> bool:
-        kind, action = self.kind, self.record.history_type
-        if action == "~":
-            # A change with no field of its own (e.g. only a quote's themes) has nothing
-            # this page can set back.
-            return bool(self.changes)
-        # Creating or removing a group, a study or a part of a study's structure is not
-        # an undo: other rows hang on them. Facts and trait links come and go freely.
-        return kind in UNDOABLE_ROWS
-
-    @property
-    def undo_label(self) -> str:
-        if self.record.history_type == "-":
-            return gettext("Restore")
-        if self.record.history_type == "+":
-            return gettext("Remove")
-        return gettext("Undo")
-
-
-def _display(record: Any, name: str) -> str:
-    field = record.instance_type._meta.get_field(name)
-    value = getattr(record, field.attname)
-    if name == "country":
-        # An availability row without a country reads "Worldwide"; a trait value's "—".
-        return str(record.country.name) or "—"
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
-    if isinstance(value, dt.date):
-        return date_format(value, "DATE_FORMAT")
-    if name == "languages":
-        return ", ".join(language_name(code) for code in split_languages(value))
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if name == "trait":
-        return gettext(record.trait.label)
-    if field.is_relation:
-        related = getattr(record, name, None)
-        return str(related) if related is not None else str(value)
-    return str(value)
-
-
-def _fields(model: type[models.Model]) -> list[str]:
-    return [f.name for f in model._meta.concrete_fields if f.name not in HIDDEN]
-
-
-def entries(model: type[models.Model], records: Iterable[Any], subject: Any) -> list[HistoryEntry]:
-    """History entries of one model's records, each with the fields it changed."""
-    kind = model._meta.model_name or ""
-    names = _fields(model)
-    found = []
-    previous: dict[Any, Any] = {}
-    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        before = previous.get(record.id)
-        changes = []
-        for name in names:
-            label = str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
-            if record.history_type == "-":
-                # What was removed: the last state, going to nothing.
-                old = _display(record, name)
-                if old != "—":
-                    changes.append(FieldChange(label, old, "—", name))
-                continue
-            new = _display(record, name)
-            old = _display(before, name) if before is not None else "—"
-            if old != new:
-                changes.append(FieldChange(label, old, new, name))
-        found.append(HistoryEntry(kind, model, record, before, subject(record), tuple(changes)))
-        previous[record.id] = record
-    return found
+_SHOWN = {"country": _country, "languages": _languages}
+register(Group, display={"languages": _languages})
+register(Source)
+register(
+    TraitValue, natural_key=("group_id", "trait_id", "country"), undoable_rows=True, display=_SHOWN
+)
+register(
+    Availability, natural_key=("group_id", "country", "region"), undoable_rows=True, display=_SHOWN
+)
+register(Meeting, display=_SHOWN, hidden=frozenset({"updated_at", "code_namespace"}))
+register(MeetingSlot, undoable_rows=True)
+register(MeetingFeed)
 
 
 def group_history(group: Group) -> list[HistoryEntry]:
@@ -160,19 +66,6 @@ def group_history(group: Group) -> list[HistoryEntry]:
     )
 
 
-def newest_first(*histories: list[HistoryEntry]) -> list[HistoryEntry]:
-    merged = [entry for history in histories for entry in history]
-    merged.sort(key=lambda entry: (entry.date, entry.record.history_id), reverse=True)
-    return merged
-
-
-def find_entry(history: list[HistoryEntry], kind: str, history_id: int) -> HistoryEntry | None:
-    for entry in history:
-        if entry.kind == kind and entry.record.history_id == history_id:
-            return entry
-    return None
-
-
 def _trait(record: Any) -> str:
     label = gettext(record.trait.label)
     if not record.country:
@@ -185,61 +78,3 @@ def _place(record: Any) -> str:
     if record.region:
         place = f"{place}, {record.region}"
     return gettext("Where it meets: %(place)s") % {"place": place}
-
-
-def _current(model: Any, instance: models.Model) -> models.Model | None:
-    """The live row the record is about: by id, or by its natural key if entered anew."""
-    current = model.objects.filter(pk=instance.pk).first()
-    if current is None and model in NATURAL_KEYS:
-        lookup = {name: getattr(instance, name) for name in NATURAL_KEYS[model]}
-        current = model.objects.filter(**lookup).first()
-    return current  # type: ignore[no-any-return]
-
-
-@transaction.atomic
-def undo(entry: HistoryEntry, *, reason: str = UNDO_REASON) -> None:
-    if not entry.can_undo:
-        raise UndoError(gettext("This entry cannot be undone here."))
-    model: Any = entry.model
-    record = entry.record
-    if record.history_type == "+":
-        current = _current(model, record.instance)
-        if current is None:
-            raise UndoError(gettext("Nothing to undo: it has already been removed."))
-        current._change_reason = reason  # type: ignore[attr-defined]
-        try:
-            current.delete()
-        except ProtectedError as error:
-            raise UndoError(gettext("Other records depend on it; it cannot be removed.")) from error
-        return
-    if record.history_type == "-":
-        # Bring back the state the deletion removed.
-        target = record.instance
-        if _current(model, target) is not None:
-            raise UndoError(gettext("Nothing to undo: it exists again."))
-    else:
-        # Set back only the fields this change changed, so later changes stay.
-        if entry.before is None:
-            raise UndoError(gettext("The state before this change was not recorded."))
-        target = _current(model, record.instance)
-        if target is None:
-            raise UndoError(gettext("Nothing to undo: it has been removed since."))
-        names = [change.name for change in entry.changes]
-        previous = entry.before.instance
-        if all(
-            getattr(target, _attname(model, n)) == getattr(previous, _attname(model, n))
-            for n in names
-        ):
-            raise UndoError(gettext("Nothing to undo: it is already in that state."))
-        for name in names:
-            setattr(target, _attname(model, name), getattr(previous, _attname(model, name)))
-    try:
-        target.full_clean()
-    except ValidationError as error:
-        raise UndoError(" ".join(error.messages)) from error
-    target._change_reason = reason
-    target.save()
-
-
-def _attname(model: Any, name: str) -> str:
-    return str(model._meta.get_field(name).attname)

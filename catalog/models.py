@@ -390,3 +390,372 @@ class Availability(models.Model):
     @property
     def language_names(self) -> list[str]:
         return [language_name(code) for code in split_languages(self.languages)]
+
+
+# --- Meetings -----------------------------------------------------------------
+
+
+def validate_timezone(value: str) -> None:
+    """An IANA time zone name this machine's tz database knows, e.g. Europe/Oslo."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if not value or value != value.strip():
+            raise ValueError
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            _("“%(value)s” is not a time zone. Use an IANA name such as Europe/Oslo."),
+            code="invalid_timezone",
+            params={"value": value},
+        ) from error
+
+
+class FeedFormat(models.TextChoices):
+    MEETING_GUIDE = "meeting-guide", _("Meeting Guide JSON")
+    BMLT = "bmlt", _("BMLT semantic API (JSON)")
+    CSV = "csv", _("CSV (Recovery Menu template)")
+
+
+class MeetingFeed(models.Model):
+    """A list of meetings a fellowship publishes, imported and refreshed on a schedule.
+
+    Each feed has its own source in the catalog, so that availability derived from its
+    meetings cites it like any other fact.
+    """
+
+    Format = FeedFormat
+
+    key = models.SlugField(
+        _("key"), max_length=60, unique=True, help_text=_("Short identifier, e.g. aa-quinte.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    format = models.CharField(_("format"), max_length=20, choices=Format.choices)
+    url = models.URLField(
+        _("address"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Where the feed is fetched from (http or https). Empty for files uploaded by hand."
+        ),
+    )
+    group = models.ForeignKey(
+        Group,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="feeds",
+        verbose_name=_("group"),
+        help_text=_(
+            "The fellowship whose meetings the feed lists. "
+            "Empty for CSV files that name it on each row."
+        ),
+    )
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=60,
+        blank=True,
+        validators=[validate_timezone],
+        help_text=_("For meetings the feed lists without one, e.g. America/Toronto."),
+    )
+    source = models.OneToOneField(
+        Source, on_delete=models.PROTECT, related_name="feed", verbose_name=_("source")
+    )
+    active = models.BooleanField(
+        _("refreshed on schedule"), default=True, help_text=_("Only active feeds are refreshed.")
+    )
+    refreshed_at = models.DateTimeField(_("last refreshed"), null=True, blank=True)
+    last_report = models.TextField(_("last report"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("meeting feed")
+        verbose_name_plural = _("meeting feeds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(format__in=FeedFormat.values),
+                name="%(app_label)s_%(class)s_format_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Attendance(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    ONLINE = "online", _("Online")
+    HYBRID = "hybrid", _("Hybrid (in person and online)")
+
+
+class Openness(models.TextChoices):
+    OPEN = "open", _("Open: anyone may attend")
+    CLOSED = "closed", _("Closed: for those who want to stop")
+    UNKNOWN = "", _("Not stated")
+
+
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def current(self) -> MeetingQuerySet:
+        return self.filter(retired_at__isnull=True, group__active=True)
+
+    def visible_to(self, organisation_id: int | None) -> MeetingQuerySet:
+        """Reference meetings, and an organisation's own (its examples among them)."""
+        if organisation_id is None:
+            return self.filter(organisation__isnull=True)
+        return self.filter(Q(organisation__isnull=True) | Q(organisation_id=organisation_id))
+
+
+class Meeting(models.Model):
+    """A concrete weekly meeting of a group: where or how to join, and when (its slots)."""
+
+    Attendance = Attendance
+    Openness = Openness
+
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="meetings", verbose_name=_("group")
+    )
+    name = models.CharField(_("name"), max_length=255)
+    attendance = models.CharField(
+        _("attendance"), max_length=10, choices=Attendance.choices, default=Attendance.IN_PERSON
+    )
+    # Place: a venue for in-person and hybrid meetings.
+    location = models.CharField(
+        _("venue"), max_length=255, blank=True, help_text=_("e.g. the church or clinic.")
+    )
+    address = models.CharField(_("street address"), max_length=255, blank=True)
+    municipality = models.CharField(_("town or municipality"), max_length=120, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    country = CountryField(_("country"), blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    location_notes = models.CharField(_("how to find it"), max_length=500, blank=True)
+    # Joining at a distance: online meetings and hybrid ones.
+    online_url = models.URLField(_("online link"), max_length=500, blank=True)
+    online_notes = models.CharField(_("online instructions"), max_length=500, blank=True)
+    phone = models.CharField(_("telephone to join"), max_length=40, blank=True)
+    phone_notes = models.CharField(_("telephone instructions"), max_length=500, blank=True)
+    languages = models.CharField(
+        _("languages"), max_length=300, blank=True, validators=[validate_language_list]
+    )
+    # The fellowship's own format codes, kept as its feed spells them; the namespace says
+    # whose vocabulary they are ("SP" is Speaker for AA and Spanish elsewhere).
+    codes = models.JSONField(_("format codes"), default=list, blank=True)
+    code_namespace = models.CharField(_("code vocabulary"), max_length=60, blank=True)
+    # What the codes say that the catalog also knows, mapped once on import or edit.
+    openness = models.CharField(
+        _("open or closed"), max_length=10, choices=Openness.choices, blank=True, default=""
+    )
+    women_only = models.BooleanField(_("women only"), default=False)
+    secular = models.BooleanField(_("secular"), default=False)
+    wheelchair_access = models.BooleanField(
+        _("wheelchair access"), null=True, blank=True, help_text=_("Empty when not stated.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    # Provenance.
+    feed = models.ForeignKey(
+        MeetingFeed,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        verbose_name=_("feed"),
+    )
+    external_id = models.CharField(_("identifier in the feed"), max_length=100, blank=True)
+    source_updated = models.DateTimeField(_("last updated by the feed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("last changed here"), auto_now=True)
+    retired_at = models.DateTimeField(
+        _("retired"),
+        null=True,
+        blank=True,
+        help_text=_("Retired meetings are kept for the record but no longer offered."),
+    )
+    # Meetings an organisation keeps for itself; the demo organisation's are examples.
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        verbose_name=_("organisation"),
+    )
+    is_example = models.BooleanField(
+        _("example"), default=False, help_text=_("An invented meeting for demonstration.")
+    )
+
+    history = HistoricalRecords()
+    objects = MeetingQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        slots: RelatedManager[MeetingSlot]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feed", "external_id"],
+                condition=Q(feed__isnull=False),
+                name="%(app_label)s_%(class)s_one_per_feed_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance__in=Attendance.values),
+                name="%(app_label)s_%(class)s_attendance_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(openness__in=Openness.values),
+                name="%(app_label)s_%(class)s_openness_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="%(app_label)s_%(class)s_coordinates_valid",
+            ),
+            # An example is an organisation's own, never reference data.
+            models.CheckConstraint(
+                condition=Q(is_example=False) | Q(organisation__isnull=False),
+                name="%(app_label)s_%(class)s_example_has_organisation",
+            ),
+        ]
+        indexes = [
+            # Meetings near a point: a latitude band, then the exact distance in Python.
+            models.Index(
+                fields=["latitude", "longitude"],
+                name="catalog_meeting_position",
+                condition=Q(retired_at__isnull=True, latitude__isnull=False),
+            ),
+            models.Index(fields=["group", "attendance"], name="catalog_meeting_group"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:meeting-detail", args=[self.pk])
+
+    @property
+    def language_list(self) -> list[str]:
+        return split_languages(self.languages)
+
+    @property
+    def language_names(self) -> list[str]:
+        return [language_name(code) for code in self.language_list]
+
+    @property
+    def in_person(self) -> bool:
+        return self.attendance != Attendance.ONLINE
+
+    @property
+    def remote(self) -> bool:
+        return self.attendance != Attendance.IN_PERSON
+
+    @property
+    def full_address(self) -> str:
+        locality = " ".join(part for part in (self.postcode, self.municipality) if part)
+        return ", ".join(part for part in (self.address, locality) if part)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if (self.latitude is None) != (self.longitude is None):
+            errors["latitude"] = gettext("Give both latitude and longitude, or neither.")
+        if self.in_person and not (self.address or self.municipality or self.latitude is not None):
+            errors["address"] = gettext(
+                "An in-person or hybrid meeting needs an address, a town or coordinates."
+            )
+        if self.remote and not (self.online_url or self.phone):
+            errors["online_url"] = gettext(
+                "An online or hybrid meeting needs a link or a telephone number to join."
+            )
+        if self.is_example and self.organisation_id is None:
+            errors["is_example"] = gettext("Only an organisation's own meetings can be examples.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class MeetingSlot(models.Model):
+    """One weekly occurrence: a day, a local start (and end) time, and the time zone."""
+
+    Weekday = Weekday
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="slots", verbose_name=_("meeting")
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"), null=True, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=60, validators=[validate_timezone])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        verbose_name = _("weekly time")
+        verbose_name_plural = _("weekly times")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "weekday", "starts"], name="%(app_label)s_%(class)s_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="%(app_label)s_%(class)s_weekday_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}"
+
+
+class Place(models.Model):
+    """A town, municipality or postcode of the offline gazetteer (GeoNames data).
+
+    ``reference`` names the record in its source, e.g. ``geonames:3159016``.
+    """
+
+    class Kind(models.TextChoices):
+        TOWN = "town", _("Town or municipality")
+        POSTCODE = "postcode", _("Postcode")
+
+    reference = models.CharField(_("reference"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TOWN)
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("region"), max_length=20, blank=True)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    population = models.PositiveIntegerField(_("population"), default=0)
+    timezone = models.CharField(_("time zone"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["-population", "name"]
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+
+class PlaceName(models.Model):
+    """A name a place is looked up by, normalised: case, accents and spacing folded."""
+
+    key = models.CharField(max_length=200, db_index=True)
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="names")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "place"], name="%(app_label)s_placename_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

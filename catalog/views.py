@@ -29,6 +29,7 @@ from catalog.forms import (
 )
 from catalog.models import Availability, Group, Source, Trait, TraitValue
 from catalog.services import save_group
+from curation.history import UndoError, find_entry, undo
 from studies.evidence import what_the_studies_say
 
 can_view = permission_required("catalog.view_group", raise_exception=True)
@@ -195,13 +196,13 @@ def group_history(request: HttpRequest, slug: str) -> HttpResponse:
 def history_undo(request: HttpRequest, slug: str, kind: str, history_id: int) -> HttpResponse:
     """Confirm (GET), then undo (POST) one entry of a group's history."""
     group = get_object_or_404(Group, slug=slug)
-    entry = history.find_entry(history.group_history(group), kind, history_id)
+    entry = find_entry(history.group_history(group), kind, history_id)
     if entry is None or not entry.can_undo:
         raise Http404
     if request.method == "POST":
         try:
-            history.undo(entry)
-        except history.UndoError as error:
+            undo(entry)
+        except UndoError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("Done. The undo is recorded in the history too."))

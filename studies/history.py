@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext
 
-from catalog.history import HistoryEntry, entries, newest_first
+from curation.history import HistoryEntry, entries, newest_first, register
 from studies.models import Finding, FindingTrait, Participant, Quote, Study, Theme
+
+for _model in (Study, Theme, Participant, Quote, Finding):
+    register(_model)
+register(FindingTrait, undoable_rows=True)
 
 
 def study_history(study: Study) -> list[HistoryEntry]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog.history import UndoError, find_entry, undo
+from curation.history import UndoError, find_entry, undo
 from studies import evidence, interchange
 from studies.forms import FindingForm, FindingTraitFormSet, QuoteForm, SearchForm, StudyImportForm
 from studies.history import study_history

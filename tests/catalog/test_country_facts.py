@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from catalog import history, interchange, reference
 from catalog.models import Availability, Group, Source, Trait, TraitValue
+from curation import history as curation_history
 from tests.factories import AvailabilityFactory, GroupFactory, SourceFactory, TraitValueFactory
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +304,7 @@ def test_undoing_the_creation_of_a_country_value_keeps_the_general_one(group):
         and entry.record.history_type == "+"
         and entry.record.country == "NO"
     )
-    history.undo(entry)
+    curation_history.undo(entry)
     assert not TraitValue.objects.filter(group=group, country="NO").exists()
     assert _oat().value == "varies"
 

@@ -21,8 +21,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.history import HistoryEntry, group_history
+from catalog.history import group_history
 from catalog.models import Group, Source
+from curation.history import HistoryEntry
 from referrals.exports import TABLES
 from referrals.followup import Checkpoint, Outcome
 from referrals.matching import match
