@@ -34,6 +34,7 @@ _COLUMNS = (
     "timezone",
     "meeting_id",
     "meeting__group_id",
+    "meeting__group__slug",
     "meeting__name",
     "meeting__attendance",
     "meeting__location",
@@ -61,6 +62,7 @@ class Upcoming:
 
     id: int
     group_id: int
+    group: str  # the group's slug
     name: str
     starts: dt.datetime  # aware, in the meeting's own time zone
     ends: dt.datetime | None
@@ -97,6 +99,7 @@ class Search:
     """What to look for. Without ``near`` no in-person meeting is found."""
 
     group_ids: Collection[int] | None = None
+    group_slugs: Collection[str] | None = None
     near: tuple[float, float] | None = None
     radius_km: float = DEFAULT_RADIUS_KM
     in_person: bool = True
@@ -141,6 +144,8 @@ def _rows(search: Search, attendance: Iterable[str]) -> Any:
         )
     if search.group_ids is not None:
         rows = rows.filter(meeting__group_id__in=list(search.group_ids))
+    if search.group_slugs is not None:
+        rows = rows.filter(meeting__group__slug__in=list(search.group_slugs))
     if search.weekdays:
         rows = rows.filter(weekday__in=list(search.weekdays))
     if search.starts_after is not None:
@@ -166,6 +171,7 @@ def _upcoming(row: dict[str, Any], now: dt.datetime, distance: float | None) -> 
     return Upcoming(
         id=row["meeting_id"],
         group_id=row["meeting__group_id"],
+        group=row["meeting__group__slug"],
         name=row["meeting__name"],
         starts=starts,
         ends=ends,
