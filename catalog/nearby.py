@@ -23,6 +23,8 @@ from catalog.schedule import bounding_box, distance_km, next_start
 
 DEFAULT_RADIUS_KM = 25
 MAX_RADIUS_KM = 300
+# The distances a counsellor can choose between.
+RADII_KM = (5, 10, 25, 50, 100, 300)
 PER_GROUP = 3
 
 _IN_PERSON = (Attendance.IN_PERSON, Attendance.HYBRID)
