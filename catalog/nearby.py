@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from catalog.languages import split_languages
+from catalog.languages import language_name, split_languages
 from catalog.models import Attendance, MeetingSlot, Openness
 from catalog.schedule import bounding_box, distance_km, next_start
 
@@ -89,6 +89,10 @@ class Upcoming:
     def full_address(self) -> str:
         locality = " ".join(part for part in (self.postcode, self.municipality) if part)
         return ", ".join(part for part in (self.location, self.address, locality) if part)
+
+    @property
+    def language_names(self) -> list[str]:
+        return [language_name(code) for code in self.languages]
 
     @property
     def online(self) -> bool:
