@@ -14,6 +14,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from accounts.models import ApiToken
 from accounts.roles import Role
 from referrals.matching import match
+from referrals.meetings import clinic_country, locate, menu_meetings
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.schemas import ErrorOut, MenuOut, ProfileIn, inline_schema
 from referrals.serialise import menu_json
@@ -100,12 +101,16 @@ def match_profile(request: HttpRequest) -> Status[Any]:
     if request.content_type != "application/json":
         message = _("Send the profile as JSON, with Content-Type: application/json.")
         return Status(415, _error("body", message))
+    user: Any = request.user
     try:
         profile = parse_profile(request.body)
         snapshot = current_snapshot()
         check_against_catalog(profile, snapshot)
+        where = locate(profile, country=clinic_country(user) if profile.place else "")
     except ProfileError as error:
         return Status(422, error.as_json())
+    menu = match(profile, snapshot)
+    meetings = menu_meetings(menu, profile, where, organisation_id=user.organisation_id)
     # Returned as JSON directly: the menu is built to the contract, and validating it
     # again against MenuOut would cost every request more than the match itself.
-    return JsonResponse(menu_json(match(profile, snapshot)))  # type: ignore[return-value]
+    return JsonResponse(menu_json(menu, meetings))  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from django_countries import countries
 
 from catalog.languages import language_name
 from catalog.models import Group
+from catalog.nearby import DEFAULT_RADIUS_KM, RADII_KM
 from referrals.followup import OUTCOMES, REASON_LABELS, REASON_THEMES, Checkpoint, Outcome
 from referrals.matching import choices
 from referrals.models import Referral
@@ -96,6 +97,22 @@ class IntakeForm(forms.Form):
     attendance = forms.ChoiceField(
         label=_("Attendance"), choices=_choices("attendance"), widget=forms.RadioSelect
     )
+    place = forms.CharField(
+        label=_("Travels from"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "A town, municipality or postcode, for meetings nearby. Looked up on this "
+            "server; nothing is sent elsewhere."
+        ),
+    )
+    radius_km = forms.TypedChoiceField(
+        label=_("Meetings within"),
+        choices=[(km, f"{km} km") for km in RADII_KM],
+        coerce=int,
+        initial=DEFAULT_RADIUS_KM,
+        required=False,
+    )
 
     def __init__(self, *args: Any, groups: list[Group], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,6 +176,8 @@ class IntakeForm(forms.Form):
         ]
         profile = {name: data[name] for name in names}
         profile["country"] = data["country"] or None
+        profile["place"] = (data.get("place") or "").strip() or None
+        profile["radius_km"] = data.get("radius_km") or DEFAULT_RADIUS_KM
         profile["previous_groups"] = [
             {
                 "group": data[f"previous_{row}_group"],

@@ -3,14 +3,22 @@ practical advice drawn from what the studies' participants advised."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+import segno
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_noop
+from icalendar import Calendar, Event
 
 from catalog.models import Group, TraitValue
+from catalog.nearby import DEFAULT_RADIUS_KM, Upcoming
+from referrals.meetings import Whereabouts, locate, meetings_for
 from referrals.models import Referral
+from referrals.profile import ProfileError
 from studies.models import Finding
 
 
@@ -105,8 +113,86 @@ def advice_for(profile: Mapping[str, Any], carried: set[str]) -> list[dict[str, 
     ]
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A meeting as the handout prints it: the link to follow and its QR code."""
+
+    meeting: Upcoming
+    link: str
+    qr: SafeString
+
+
+def meeting_link(meeting: Upcoming) -> str:
+    """Where the patient goes: the online link, or the place on a map."""
+    if meeting.online:
+        return meeting.online_url
+    if meeting.latitude is None or meeting.longitude is None:
+        return ""
+    query = urlencode({"mlat": f"{meeting.latitude:.5f}", "mlon": f"{meeting.longitude:.5f}"})
+    return f"https://www.openstreetmap.org/?{query}#map=17/{meeting.latitude:.5f}/{meeting.longitude:.5f}"
+
+
+def qr_code(link: str) -> SafeString:
+    """The link as an inline SVG QR code (no script, no inline style, nothing fetched)."""
+    if not link:
+        return SafeString("")
+    svg = segno.make(link, error="m").svg_inline(scale=2, border=1, omitsize=True)
+    # segno draws the code as a path: the link itself is not in the markup.
+    return mark_safe(svg)
+
+
+def _where(referral: Referral, country: str) -> Whereabouts | None:
+    try:
+        return locate(referral.profile, country=country)
+    except ProfileError:
+        # The place was resolved when the menu was made; a gazetteer since changed
+        # leaves the handout without meetings in person rather than failing.
+        return None
+
+
+def handout_meetings(
+    referral: Referral, groups: list[str], *, country: str, now: dt.datetime | None = None
+) -> tuple[Whereabouts | None, dict[str, list[Listed]]]:
+    """The next meetings of the given groups for the referral's saved answers."""
+    where = _where(referral, country)
+    found = meetings_for(
+        groups, referral.profile, where, organisation_id=referral.organisation_id, now=now
+    )
+    listed = {
+        slug: [Listed(item, link, qr_code(link)) for item in items for link in [meeting_link(item)]]
+        for slug, items in found.items()
+    }
+    return where, listed
+
+
+def calendar_file(meeting: Upcoming, group_name: str) -> bytes:
+    """The meeting's next start as an iCalendar event, in its own time zone."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Recovery Menu//Meetings//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"meeting-{meeting.id}-{meeting.starts:%Y%m%d%H%M}@recovery-menu")
+    event.add("dtstamp", dt.datetime.now(dt.UTC))
+    event.add("summary", f"{group_name}: {meeting.name}")
+    event.add("dtstart", meeting.starts)
+    if meeting.ends is not None:
+        event.add("dtend", meeting.ends)
+    if meeting.online:
+        event.add("location", meeting.online_url or meeting.phone)
+    else:
+        event.add("location", meeting.full_address)
+    link = meeting_link(meeting)
+    if link:
+        event.add("url", link)
+    details = [meeting.online_url, meeting.phone] if meeting.online else [meeting.full_address]
+    event.add("description", "\n".join(part for part in details if part))
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())
+
+
 def handout_context(
-    referral: Referral, groups: Mapping[str, Group], language: str
+    referral: Referral, groups: Mapping[str, Group], language: str, *, country: str = ""
 ) -> dict[str, Any]:
     chosen = referral.chosen_option
     carried: set[str] = set()
@@ -132,10 +218,20 @@ def handout_context(
         for option in referral.options
         if option["group"] != referral.chosen_group and not option.get("note")
     ]
+    first = entry(chosen) if chosen else None
+    # The chosen group's next meetings, and those of the first alternative.
+    named = [item for item in (first, *alternatives[:1]) if item is not None]
+    where, meetings = handout_meetings(
+        referral, [item["option"]["group"] for item in named], country=country
+    )
+    for item in named:
+        item["meetings"] = meetings.get(item["option"]["group"], [])
     return {
         "referral": referral,
         "language": language,
-        "chosen": entry(chosen) if chosen else None,
+        "chosen": first,
+        "where": where,
+        "radius_km": referral.profile.get("radius_km") or DEFAULT_RADIUS_KM,
         "alternatives": alternatives,
         "complementary": referral.menu.get("complementary", []),
         "advice": advice_for(referral.profile, carried),

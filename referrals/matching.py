@@ -203,6 +203,10 @@ class Profile:
     previous_groups: tuple[PreviousGroup, ...] = ()
     averse_to_labels: bool = False
     recent_relapse: bool = False
+    # Where the patient would travel from, for meetings; the ranking does not use it.
+    near: tuple[float, float] | None = None
+    place: str | None = None
+    radius_km: int = 25
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ def parse_profile(data: str | bytes | dict[str, Any]) -> Profile:
     problem = reference_problem(checked.reference)
     if problem:
         raise ProfileError([("reference", problem)])
+    if checked.near is not None and checked.place is not None:
+        raise ProfileError([("place", _("give either a place or a point (near), not both."))])
     return Profile(
         reference=checked.reference,
         gender=checked.gender,
@@ -90,6 +92,9 @@ def parse_profile(data: str | bytes | dict[str, Any]) -> Profile:
         ),
         averse_to_labels=checked.averse_to_labels,
         recent_relapse=checked.recent_relapse,
+        near=(checked.near.latitude, checked.near.longitude) if checked.near else None,
+        place=checked.place.strip() if checked.place else None,
+        radius_km=checked.radius_km,
     )
 
 

@@ -51,6 +51,11 @@ class PreviousGroupIn(_Strict):
         return reasons
 
 
+class PointIn(_Strict):
+    latitude: float = Field(ge=-90, le=90, examples=[59.91])
+    longitude: float = Field(ge=-180, le=180, examples=[10.75])
+
+
 class ProfileIn(_Strict):
     """A patient's profile. Pseudonymous: a reference, never a name."""
 
@@ -77,6 +82,23 @@ class ProfileIn(_Strict):
         default=False, description="The patient objects to calling themselves an addict."
     )
     recent_relapse: bool = Field(default=False, description="A relapse in the last months.")
+    near: PointIn | None = Field(
+        default=None, description="Where the patient would travel from (not with `place`)."
+    )
+    place: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description=(
+            "A town, municipality or postcode the patient would travel from, resolved "
+            "offline (not with `near`). Unknown or ambiguous places are a 422 naming "
+            "`place` and, when ambiguous, the candidates."
+        ),
+        examples=["Drammen"],
+    )
+    radius_km: int = Field(
+        default=25, ge=1, le=300, description="How far to look for meetings in person."
+    )
 
 
 class SourceOut(BaseModel):

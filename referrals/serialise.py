@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from catalog.nearby import Upcoming
 from referrals.matching import Evidence, Menu, Option, Part, Source, Suggestion
 
 
@@ -51,7 +53,25 @@ def _scored(option: Option) -> dict[str, Any]:
     }
 
 
-def _option(option: Option) -> dict[str, Any]:
+def meeting_json(item: Upcoming) -> dict[str, Any]:
+    """A meeting as contract 1.1 gives it under an option."""
+    return {
+        "id": str(item.id),
+        "name": item.name,
+        "starts": item.starts.isoformat(),
+        "timezone": item.timezone,
+        "attendance": item.attendance,
+        "address": item.full_address,
+        "online_url": item.online_url,
+        "phone": item.phone,
+        "distance_km": item.distance_km,
+        "languages": list(item.languages),
+        "types": list(item.types),
+        "example": item.is_example,
+    }
+
+
+def _option(option: Option, meetings: list[dict[str, Any]]) -> dict[str, Any]:
     shown = _scored(option)
     return {
         "group": shown.pop("group"),
@@ -70,7 +90,7 @@ def _option(option: Option) -> dict[str, Any]:
             }
             for item in option.evidence
         ],
-        "meetings": [],
+        "meetings": meetings,
     }
 
 
@@ -83,10 +103,15 @@ def _suggestion(item: Suggestion) -> dict[str, Any]:
     }
 
 
-def menu_json(menu: Menu) -> dict[str, Any]:
+def menu_json(menu: Menu, meetings: Mapping[str, list[Upcoming]] | None = None) -> dict[str, Any]:
+    """The menu as the contract gives it; ``meetings`` are each option's, by group slug."""
+    meetings = meetings or {}
     return {
         "reference": menu.reference,
-        "options": [_option(option) for option in menu.options],
+        "options": [
+            _option(option, [meeting_json(item) for item in meetings.get(option.group, [])])
+            for option in menu.options
+        ],
         "considered": [_scored(option) for option in menu.considered],
         "complementary": [_suggestion(item) for item in menu.complementary],
         "excluded": [

@@ -13,6 +13,11 @@ urlpatterns = [
     path("<int:pk>/choose/", views.referral_choose, name="referral-choose"),
     path("<int:pk>/handout/", views.referral_handout, name="referral-handout"),
     path(
+        "<int:pk>/meetings/<int:meeting>.ics",
+        views.meeting_calendar,
+        name="referral-meeting-calendar",
+    ),
+    path(
         "<int:pk>/follow-up/<slug:checkpoint>/",
         views.follow_up,
         name="follow-up",

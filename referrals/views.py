@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,10 +27,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Organisation
 from accounts.roles import Role
 from audit import log
 from audit.models import AuditEntry
 from catalog.models import Group
+from catalog.nearby import Upcoming
 from referrals.dashboard import Catalog, Drill, Scope, listed
 from referrals.dashboard import build as build_dashboard
 from referrals.exports import TABLES, csv_table, write_csv
@@ -44,8 +47,9 @@ from referrals.forms import (
     profile_answers,
     refer_again_initial,
 )
-from referrals.handout import handout_context
+from referrals.handout import calendar_file, handout_context, handout_meetings
 from referrals.matching import COMPLEMENTARY, Menu, match
+from referrals.meetings import Whereabouts, clinic_country, locate, menu_meetings
 from referrals.models import Referral
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.record import menu_record
@@ -61,23 +65,47 @@ can_view = permission_required("referrals.view_referral", raise_exception=True)
 PREVIEW_REFERENCE = "P-0000"
 
 
+@dataclass
+class Matched:
+    """A menu for the form's answers, and the meetings near where the patient lives."""
+
+    menu: Menu
+    profile: dict[str, Any]
+    where: Whereabouts | None
+    meetings: dict[str, list[Upcoming]]
+
+
 def _menu_for(
-    form: IntakeForm, snapshot: Any, *, preview: bool
-) -> tuple[Menu | None, dict[str, Any]]:
+    request: HttpRequest, form: IntakeForm, snapshot: Any, *, preview: bool
+) -> Matched | None:
     """Match the form's answers; errors of the contract go back onto the form."""
     data = form.profile_data()
     if preview:
         # The reference does not change the ranking; a half-typed one must not stop it.
         data["reference"] = PREVIEW_REFERENCE
+    user: Any = request.user
     try:
         profile = parse_profile(data)
         check_against_catalog(profile, snapshot)
+        where = locate(profile, country=clinic_country(user) if profile.place else "")
     except ProfileError as error:
         for field, message in error.errors:
             name = field.split(".")[0].split("[")[0]
             form.add_error(name if name in form.fields else None, message)
-        return None, data
-    return match(profile, snapshot), data
+        return None
+    menu = match(profile, snapshot)
+    meetings = menu_meetings(menu, profile, where, organisation_id=user.organisation_id)
+    return Matched(menu, data, where, meetings)
+
+
+def _shown_menu(matched: Matched | None) -> dict[str, Any] | None:
+    """The menu as the page shows it: as it would be saved, with each option's meetings."""
+    if matched is None:
+        return None
+    shown = menu_record(matched.menu)
+    for option in shown["options"]:
+        option["meetings"] = matched.meetings.get(option["group"], [])
+    return shown
 
 
 @never_cache
@@ -107,21 +135,26 @@ def intake(request: HttpRequest) -> HttpResponse:
     if data is not None and not saving and not data.get("reference"):
         data["reference"] = PREVIEW_REFERENCE  # the menu re-ranks before a reference is typed
     form = IntakeForm(data, initial=initial, groups=groups)  # type: ignore[arg-type]
-    menu = None
+    matched = None
     if data is not None and form.is_valid():
-        menu, profile = _menu_for(form, snapshot, preview=not saving)
-        if menu is not None and saving:
+        matched = _menu_for(request, form, snapshot, preview=not saving)
+        if matched is not None and saving:
             referral = save_referral(
                 counsellor=request.user,  # type: ignore[arg-type]
-                profile=profile,
-                menu=menu,
+                profile=matched.profile,
+                menu=matched.menu,
                 language=form.cleaned_data["language"],
             )
             messages.success(
                 request, _("Saved the referral %(reference)s.") % {"reference": referral}
             )
             return redirect(referral)
-    context = {"form": form, "menu": menu_record(menu) if menu else None}
+    context = {
+        "form": form,
+        "menu": _shown_menu(matched),
+        "where": matched.where if matched else None,
+        "radius_km": matched.profile.get("radius_km") if matched else None,
+    }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "referrals/_menu.html", context)
     return render(request, "referrals/intake.html", context)
@@ -271,8 +304,41 @@ def referral_handout(request: HttpRequest, pk: int) -> HttpResponse:
         for group in Group.objects.filter(slug__in=slugs).prefetch_related("availability")
     }
     with translation.override(language):
-        context = handout_context(referral, groups, language)
+        context = handout_context(referral, groups, language, country=_clinic(referral))
         return render(request, "referrals/handout.html", context)
+
+
+def _clinic(referral: Referral) -> str:
+    return str(
+        Organisation.objects.filter(pk=referral.organisation_id)
+        .values_list("country", flat=True)
+        .first()
+        or ""
+    )
+
+
+@never_cache
+@require_GET
+@can_view
+def meeting_calendar(request: HttpRequest, pk: int, meeting: int) -> HttpResponse:
+    """The next start of one of the handout's meetings, as a calendar file."""
+    referral = _get_referral(request, pk)
+    slugs = [option["group"] for option in referral.options]
+    _where, found = handout_meetings(referral, slugs, country=_clinic(referral))
+    listed = next(
+        (item for items in found.values() for item in items if item.meeting.id == meeting), None
+    )
+    if listed is None:
+        raise Http404(_("That meeting is not among this referral's meetings."))
+    group = Group.objects.filter(slug=listed.meeting.group).values_list("name", flat=True).first()
+    log.referral_event(
+        AuditEntry.Action.VIEW, referral, summary="meeting calendar", request=request
+    )
+    response = HttpResponse(
+        calendar_file(listed.meeting, group or ""), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting}.ics"'
+    return response
 
 
 @never_cache
