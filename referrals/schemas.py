@@ -145,10 +145,33 @@ class ConsideredOut(BaseModel):
     reasons: list[ReasonOut]
 
 
+class MeetingOut(BaseModel):
+    id: str
+    name: str
+    starts: str = Field(
+        description="The next start, ISO 8601 with the offset of the meeting's own time zone.",
+        examples=["2026-12-07T18:00:00+01:00"],
+    )
+    timezone: str = Field(examples=["Europe/Oslo"])
+    attendance: Literal["in_person", "online", "hybrid"]
+    address: str
+    online_url: str
+    phone: str
+    distance_km: float | None = Field(description="From `near` or `place`; null when online.")
+    languages: list[str]
+    types: list[Literal["open", "closed", "women", "secular", "wheelchair"]]
+    example: bool = Field(description="An organisation's invented demonstration meeting.")
+
+
 class OptionOut(ConsideredOut):
     rank: int
     evidence: list[OptionEvidenceOut]
-    meetings: list[dict[str, Any]]
+    meetings: list[MeetingOut] = Field(
+        description=(
+            "The group's next meetings: in person within `radius_km` of `near` or `place`, "
+            "nearest first, then online ones (for `online` or `either` attendance)."
+        )
+    )
 
 
 class SuggestionOut(BaseModel):
