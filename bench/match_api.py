@@ -44,6 +44,38 @@ PROFILE = {
     "format": "dialogue",
     "previous_groups": [{"group": "na", "experience": "negative"}],
 }
+# With --meetings: the patient lives in Drammen and would go in person or online.
+NEAR = {"near": {"latitude": 59.7439, "longitude": 10.2045}, "attendance": "either"}
+# Invented meetings for load only, in a throw-away database: spread over southern Norway
+# and around the world online, every group of the catalog, one to three weekly times.
+MEETINGS = """
+import random
+from catalog.models import Group, Meeting, MeetingSlot
+rng = random.Random(7)
+groups = list(Group.objects.all())
+zones = ["Europe/Oslo", "Europe/Amsterdam", "America/Toronto", "Europe/London"]
+meetings = []
+for n in range({count}):
+    online = rng.random() < 0.2
+    meetings.append(Meeting(
+        group=rng.choice(groups), name=f"Bench {{n}}",
+        attendance="online" if online else "in_person",
+        online_url=f"https://meet.example.org/{{n}}" if online else "",
+        latitude=None if online else rng.uniform(58.0, 63.0),
+        longitude=None if online else rng.uniform(5.0, 12.0),
+        municipality="" if online else "Bench",
+        languages=rng.choice(["nb", "en", "nl", ""]),
+    ))
+Meeting.objects.bulk_create(meetings, batch_size=2000)
+slots = [
+    MeetingSlot(meeting=m, weekday=day, starts=f"{{rng.randint(7, 21):02d}}:00",
+                timezone=rng.choice(zones) if m.attendance == "online" else "Europe/Oslo")
+    for m in Meeting.objects.all()
+    for day in rng.sample(range(7), rng.randint(1, 3))
+]
+MeetingSlot.objects.bulk_create(slots, batch_size=2000)
+print(len(meetings), len(slots))
+"""
 
 
 def free_port() -> int:
@@ -116,6 +148,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="with wrk")
     parser.add_argument("--worker-class", default="sync", help="gunicorn's -k")
     parser.add_argument(
+        "--meetings",
+        type=int,
+        default=0,
+        help="invent this many meetings and match a profile with a place and meetings",
+    )
+    parser.add_argument(
         "--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python"
     )
     options = parser.parse_args()
@@ -142,6 +180,11 @@ def main() -> None:
     manage(env, "load_reference_data")
     manage(env, "create_demo_users")
     key = manage(env, "create_api_token", "counsellor", "--name", "bench").splitlines()[-1]
+    profile = PROFILE
+    if options.meetings:
+        made = manage(env, "shell", "-c", MEETINGS.format(count=options.meetings))
+        print(f"meetings, weekly times: {made}")
+        profile = {**PROFILE, **NEAR}
 
     port = free_port()
     server_env = {**env, **production}
@@ -164,7 +207,7 @@ def main() -> None:
         env=server_env,
     )
     try:
-        body = json.dumps(PROFILE)
+        body = json.dumps(profile)
         headers = {
             "Content-Type": "application/json",
             "Authorization": f"Bearer {key}",
