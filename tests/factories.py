@@ -6,7 +6,16 @@ import factory
 from django.contrib.auth.models import Group as RoleGroup
 
 from accounts.models import Organisation, User
-from catalog.models import Availability, Group, Source, Trait, TraitValue
+from catalog.models import (
+    Availability,
+    Group,
+    Meeting,
+    MeetingFeed,
+    MeetingSlot,
+    Source,
+    Trait,
+    TraitValue,
+)
 from referrals import tallies
 from referrals.models import Referral
 
@@ -85,6 +94,51 @@ class AvailabilityFactory(factory.django.DjangoModelFactory):
     languages = "nb"
     source = factory.SubFactory(SourceFactory)
     verified_on = dt.date(2026, 11, 1)
+
+
+class MeetingFeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeetingFeed
+        django_get_or_create = ["key"]
+
+    key = factory.Sequence(lambda n: f"feed-{n}")
+    name = factory.Sequence(lambda n: f"Meeting feed {n}")
+    format = MeetingFeed.Format.MEETING_GUIDE
+    url = factory.Sequence(lambda n: f"https://example.org/feeds/{n}.json")
+    group = factory.SubFactory(GroupFactory)
+    timezone = "Europe/Oslo"
+    source = factory.SubFactory(SourceFactory)
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A reference meeting in person in central Oslo; pass attendance, organisation etc."""
+
+    class Meta:
+        model = Meeting
+
+    group = factory.SubFactory(GroupFactory)
+    name = factory.Sequence(lambda n: f"Meeting {n}")
+    location = "Kirkens Hus"
+    address = "Storgata 1"
+    municipality = "Oslo"
+    postcode = "0155"
+    country = "NO"
+    latitude = 59.9139
+    longitude = 10.7522
+    languages = "nb"
+
+
+class MeetingSlotFactory(factory.django.DjangoModelFactory):
+    """Mondays at 18:00 in Oslo."""
+
+    class Meta:
+        model = MeetingSlot
+
+    meeting = factory.SubFactory(MeetingFactory)
+    weekday = MeetingSlot.Weekday.MONDAY
+    starts = dt.time(18, 0)
+    ends = dt.time(19, 30)
+    timezone = "Europe/Oslo"
 
 
 class ReferralFactory(factory.django.DjangoModelFactory):
