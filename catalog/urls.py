@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from catalog import views
+from catalog import export_views, views
 
 app_name = "catalog"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("export.json", views.catalog_export, {"fmt": "json"}, name="catalog-export-json"),
     path("export.zip", views.catalog_export, {"fmt": "zip"}, name="catalog-export-zip"),
     path("import/", views.catalog_import, name="catalog-import"),
+    path("meetings.json", export_views.meeting_guide, name="meeting-guide-feed"),
+    path("hsds.json", export_views.hsds, name="hsds-export"),
     path("sources/", views.source_list, name="source-list"),
     path("sources/new/", views.source_edit, name="source-create"),
     path("sources/<slug:key>/edit/", views.source_edit, name="source-edit"),

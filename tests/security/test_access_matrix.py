@@ -80,6 +80,8 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "catalog:catalog-export-json": ("GET", _only("catalog_admin")),
     "catalog:catalog-export-zip": ("GET", _only("catalog_admin")),
     "catalog:catalog-import": ("GET", _only("catalog_admin")),
+    "catalog:meeting-guide-feed": ("GET", _only(*READERS)),
+    "catalog:hsds-export": ("GET", _only(*READERS)),
     "catalog:source-list": ("GET", _only(*READERS)),
     "catalog:source-create": ("GET", _only("catalog_admin")),
     "catalog:source-edit": ("GET", _only("catalog_admin")),
