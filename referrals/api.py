@@ -7,12 +7,14 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Status
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from accounts.models import ApiToken
 from accounts.roles import Role
+from catalog.api import refused_parameters
+from catalog.api import router as catalog_router
 from referrals.matching import match
 from referrals.meetings import clinic_country, locate, menu_meetings
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
@@ -114,3 +116,9 @@ def match_profile(request: HttpRequest) -> Status[Any]:
     # Returned as JSON directly: the menu is built to the contract, and validating it
     # again against MenuOut would cost every request more than the match itself.
     return JsonResponse(menu_json(menu, meetings))  # type: ignore[return-value]
+
+
+# The catalog's read-only endpoints (catalog/api.py); a bad query parameter is refused
+# in the contract's error shape, naming it.
+api.add_router("/", catalog_router)
+api.exception_handler(ValidationError)(refused_parameters)

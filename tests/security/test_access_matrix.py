@@ -111,6 +111,8 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "api:openapi-view": ("GET", EVERYONE),
     "api:match_profile": ("POST", _only(*COUNSELLORS)),
     "api:api-root": ("GET", dict.fromkeys(PERSONAS[1:], 404)),
+    "api:list_groups": ("GET", _only(*READERS)),
+    "api:list_meetings": ("GET", _only(*READERS)),
     "set_language": ("POST", dict.fromkeys(PERSONAS[1:], 302)),
 }
 # What an anonymous visitor gets where it is not the log-in page.
@@ -121,6 +123,8 @@ ANONYMOUS: dict[str, object] = {
     "api:openapi-view": OK,
     "api:match_profile": 401,
     "api:api-root": 404,
+    "api:list_groups": 401,
+    "api:list_meetings": 401,
     "set_language": 302,
 }
 NOT_IN_MATRIX = {"admin/login/"}  # a redirect to accounts:login
