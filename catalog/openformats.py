@@ -291,7 +291,7 @@ def _offset_suffix(hours: float) -> str:
 
 
 class _Document:
-    """Builds the HSDS services; remembers the shared rows (places, terms) it has made."""
+    """Builds the HSDS services of one export."""
 
     def __init__(self, year: int) -> None:
         self.year = year
