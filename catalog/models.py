@@ -731,16 +731,29 @@ class Place(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TOWN)
     name = models.CharField(_("name"), max_length=200)
     country = models.CharField(_("country"), max_length=2)
-    region = models.CharField(_("region"), max_length=20, blank=True)
+    # The first-level division's name where the data give one ("Vestland"), else its code.
+    region = models.CharField(_("region"), max_length=60, blank=True)
     latitude = models.FloatField(_("latitude"))
     longitude = models.FloatField(_("longitude"))
     population = models.PositiveIntegerField(_("population"), default=0)
     timezone = models.CharField(_("time zone"), max_length=60, blank=True)
+    # Which data and loader wrote the row, so `load_places` can tell it has nothing to do.
+    edition = models.CharField(_("edition"), max_length=60, blank=True)
 
     class Meta:
         ordering = ["-population", "name"]
         verbose_name = _("place")
         verbose_name_plural = _("places")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["town", "postcode"]),
+                name="%(app_label)s_%(class)s_kind_valid",
+            ),
+        ]
+        indexes = [
+            # nearest_place(): a latitude band, then the exact distance in Python.
+            models.Index(fields=["latitude", "longitude"], name="catalog_place_position"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.country})"
@@ -749,7 +762,8 @@ class Place(models.Model):
 class PlaceName(models.Model):
     """A name a place is looked up by, normalised: case, accents and spacing folded."""
 
-    key = models.CharField(max_length=200, db_index=True)
+    # resolve() looks places up by key: the unique constraint's index (key, place) serves it.
+    key = models.CharField(max_length=200)
     place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="names")
 
     class Meta:
