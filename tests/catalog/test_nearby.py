@@ -1,0 +1,186 @@
+"""The search for upcoming meetings gives what working out every next start by hand
+would give: nearest first in person, soonest first online, a few per group, across
+clock changes and time zones, whichever way it reads the meetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from catalog import nearby
+from catalog.models import Meeting, MeetingSlot
+from catalog.nearby import Search, in_person, listing, online, per_group
+from catalog.schedule import distance_km, next_start
+from tests.factories import GroupFactory
+
+pytestmark = pytest.mark.django_db
+
+DRAMMEN = (59.7439, 10.2045)
+ZONES = ["Europe/Oslo", "America/Toronto", "Europe/London", "America/St_Johns", "Asia/Kolkata"]
+NOWS = [
+    dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC),  # half an hour before Oslo springs forward
+    dt.datetime(2026, 10, 25, 0, 45, tzinfo=dt.UTC),  # in Oslo's repeated hour
+    dt.datetime(2026, 3, 8, 6, 59, 30, tzinfo=dt.UTC),  # as Toronto springs forward
+    dt.datetime(2026, 12, 8, 18, 0, tzinfo=dt.UTC),
+]
+
+
+@pytest.fixture
+def meetings(db):
+    """Three groups; meetings around Drammen and online on several clocks, with one to
+    three weekly times each, chosen by a seeded generator."""
+    rng = random.Random(7)
+    groups = [GroupFactory(slug=slug) for slug in ("na", "aa", "smart-recovery")]
+    for number in range(90):
+        remote = number % 3 != 0
+        meeting = Meeting.objects.create(
+            group=groups[number % 3],
+            name=f"Meeting {number}",
+            attendance=("online" if number % 2 else "hybrid") if remote else "in_person",
+            online_url=f"https://meet.example.org/{number}" if remote else "",
+            latitude=None if remote else DRAMMEN[0] + rng.uniform(-0.3, 0.3),
+            longitude=None if remote else DRAMMEN[1] + rng.uniform(-0.5, 0.5),
+            municipality="" if remote else "Drammen",
+            languages=rng.choice(["nb", "en", "en nl", ""]),
+        )
+        if meeting.attendance == "hybrid":
+            meeting.latitude, meeting.longitude = DRAMMEN[0] + 0.01, DRAMMEN[1]
+            meeting.municipality = "Drammen"
+            meeting.save()
+        for weekday in rng.sample(range(7), rng.randint(1, 3)):
+            MeetingSlot.objects.create(
+                meeting=meeting,
+                weekday=weekday,
+                starts=dt.time(rng.randrange(24), rng.choice([0, 15, 30, 45])),
+                ends=dt.time(rng.randrange(24), 0),
+                timezone="Europe/Oslo" if not remote else rng.choice(ZONES),
+            )
+    return groups
+
+
+def by_hand(search: Search, now: dt.datetime, *, remote: bool) -> list[tuple[int, dt.datetime]]:
+    """Every next start of every matching meeting worked out, then ordered."""
+    found = []
+    for meeting in Meeting.objects.filter(
+        group__slug__in=search.group_slugs or ["na", "aa", "smart-recovery"]
+    ).prefetch_related("slots"):
+        if remote and (meeting.attendance == "in_person"):
+            continue
+        if not remote and meeting.attendance == "online":
+            continue
+        codes = meeting.language_list
+        if search.languages and codes and not set(codes) & set(search.languages):
+            continue
+        rank = 1 if search.languages and not codes else 0
+        distance = 0.0
+        if not remote:
+            distance = round(distance_km(*DRAMMEN, meeting.latitude, meeting.longitude), 1)
+            if distance > search.radius_km:
+                continue
+        slots = [
+            s for s in meeting.slots.all() if not search.weekdays or s.weekday in search.weekdays
+        ]
+        if not slots:
+            continue
+        starts = min(next_start(s.weekday, s.starts, s.timezone, now) for s in slots)
+        found.append(((rank, distance, starts.timestamp(), meeting.pk), meeting.pk, starts))
+    found.sort()
+    return [(pk, starts) for _key, pk, starts in found]
+
+
+def listed(items) -> list[tuple[int, dt.datetime]]:
+    return [(item.id, item.starts) for item in items]
+
+
+SEARCHES = [
+    Search(near=DRAMMEN, radius_km=25, online=True),
+    Search(near=DRAMMEN, radius_km=10, online=True, languages=("nb",)),
+    Search(near=DRAMMEN, online=True, languages=("nl", "nb"), weekdays=(0, 5, 6)),
+    Search(group_slugs=("aa", "na"), near=DRAMMEN, online=True, languages=("en",)),
+]
+
+
+@pytest.mark.parametrize("read_whole", [1000, 4], ids=["read-whole", "read-soon-first"])
+@pytest.mark.parametrize("search", SEARCHES)
+def test_the_search_gives_what_working_out_every_start_gives(
+    meetings, monkeypatch, search, read_whole
+):
+    # With many meetings (here: more than four weekly times) online ones are read for
+    # the next hours first; the answer must not change.
+    monkeypatch.setattr(nearby, "_READ_WHOLE", read_whole)
+    monkeypatch.setattr(nearby, "_zones_met", frozenset())
+    for now in NOWS * 2:  # the second time round, with the time zones met
+        near = by_hand(search, now, remote=False)
+        remote = by_hand(search, now, remote=True)
+        assert listed(in_person(search, now)) == near
+        assert listed(online(search, now)) == remote
+
+        shown: set[int] = set()
+        expected: dict[int, list[tuple[int, dt.datetime]]] = {}
+        group_of = dict(Meeting.objects.values_list("pk", "group_id"))
+        for pk, starts in near:
+            if len(expected.setdefault(group_of[pk], [])) < 3:
+                expected[group_of[pk]].append((pk, starts))
+                shown.add(pk)
+        extra: dict[int, list[tuple[int, dt.datetime]]] = {}
+        for pk, starts in remote:
+            if pk not in shown and len(extra.setdefault(group_of[pk], [])) < 3:
+                extra[group_of[pk]].append((pk, starts))
+        for group_id, items in extra.items():
+            expected.setdefault(group_id, []).extend(items)
+        found = per_group(search, now)
+        assert {g: listed(items) for g, items in found.items()} == {
+            g: items for g, items in expected.items() if items
+        }
+
+        nearby_ids = {pk for pk, _starts in near}
+        hybrid = set(Meeting.objects.filter(attendance="hybrid").values_list("pk", flat=True))
+        rest = [(pk, starts) for pk, starts in remote if pk not in nearby_ids & hybrid]
+        for limit in (1, 7, 40):
+            page = listing(search, now, limit=limit)
+            assert (page.in_person, page.online) == (len(near), len(rest))
+            assert listed(page.items) == (near + rest)[:limit]
+
+
+def test_the_menu_search_costs_two_queries_whatever_the_number_of_meetings(
+    meetings, django_assert_max_num_queries
+):
+    search = Search(group_slugs=("na", "aa"), near=DRAMMEN, online=True, languages=("nb",))
+    with django_assert_max_num_queries(2):
+        found = per_group(search, NOWS[-1])
+    assert found
+
+
+def test_many_meetings_starting_soon_are_read_for_the_next_hours_only(
+    db, monkeypatch, django_assert_num_queries
+):
+    # A meeting online every hour of the week, on Toronto's and Oslo's clocks: more than
+    # _READ_WHOLE weekly times, and plenty within the next hours, so one query reads
+    # enough for three per group, and the whole week is never read.
+    monkeypatch.setattr(nearby, "_READ_WHOLE", 20)
+    group = GroupFactory(slug="aa")
+    for hour in range(24):
+        meeting = Meeting.objects.create(
+            group=group,
+            name=f"Every day at {hour}",
+            attendance="online",
+            online_url=f"https://meet.example.org/{hour}",
+            languages="en",
+        )
+        for weekday in range(7):
+            MeetingSlot.objects.create(
+                meeting=meeting,
+                weekday=weekday,
+                starts=dt.time(hour, 15),
+                timezone="America/Toronto" if hour % 2 else "Europe/Oslo",
+            )
+    search = Search(group_slugs=("aa",), online=True, languages=("en",))
+    for now in NOWS:
+        online(search, now)  # meets the time zones
+        with django_assert_num_queries(1) as captured:
+            found = per_group(search, now)
+        assert "LIMIT 1 OFFSET 20" in captured.captured_queries[0]["sql"]
+        (items,) = found.values()
+        assert listed(items) == by_hand(search, now, remote=True)[:3]
