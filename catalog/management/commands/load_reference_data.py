@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -28,3 +29,4 @@ class Command(BaseCommand):
             f"Catalog: {catalog.created} created, {catalog.unchanged} already present.\n"
             f"Studies: {studies.created} created, {studies.unchanged} already present."
         )
+        call_command("load_places", stdout=self.stdout, verbosity=options["verbosity"])
