@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import ApiToken
+from catalog.models import Place, PlaceName
 from tests.factories import GroupFactory, MeetingFactory, MeetingSlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -298,6 +299,48 @@ def test_meetings_cost_the_same_queries_however_many(
     with max_queries(8):
         response = counsellor_client.get(f"/api/v1/meetings?{NEAR_OSLO}&group=aa&group=na")
     assert response.json()["count"] == 2 * number
+
+
+# --- Places --------------------------------------------------------------------------
+
+
+def _place(name: str, country: str, *, population: int, **position) -> Place:
+    place = Place.objects.create(
+        reference=f"test:{name}:{country}",
+        name=name,
+        country=country,
+        population=population,
+        **position,
+    )
+    PlaceName.objects.create(key=name.lower(), place=place)
+    return place
+
+
+def test_a_place_is_resolved_offline_and_meetings_measured_from_it(counsellor_client, meetings):
+    _place("Drammen", "NO", population=100_000, **DRAMMEN)
+
+    body = counsellor_client.get("/api/v1/meetings?place=Drammen&attendance=in_person").json()
+
+    assert body["near"]["label"].startswith("Drammen")
+    assert [(item["name"], item["distance_km"]) for item in body["items"]] == [
+        ("Drammen Monday", 0.0)
+    ]
+
+
+def test_an_unknown_or_ambiguous_place_is_refused_naming_place_and_the_candidates(
+    counsellor_client, meetings
+):
+    _place("Springfield", "US", population=1000, latitude=39.8, longitude=-89.6)
+    _place("Springfield", "GB", population=900, latitude=51.5, longitude=-0.1)
+
+    unknown = counsellor_client.get("/api/v1/meetings?place=Atlantis")
+    ambiguous = counsellor_client.get("/api/v1/meetings?place=Springfield")
+    both = counsellor_client.get(f"/api/v1/meetings?place=Springfield&{NEAR_OSLO}")
+
+    assert _refused(unknown) == _refused(ambiguous) == _refused(both) == ["place"]
+    message = ambiguous.json()["detail"][0]["message"]
+    assert "United States" in message
+    assert "United Kingdom" in message
 
 
 # --- The schema ----------------------------------------------------------------------
