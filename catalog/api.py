@@ -197,7 +197,10 @@ class MeetingSearchIn(Schema):
         ),
     )
     women_only: bool = Field(default=False, description="Only meetings for women.")
-    wheelchair: bool = Field(default=False, description="Only meetings with wheelchair access.")
+    wheelchair: bool = Field(
+        default=False,
+        description="Only meetings in person with wheelchair access (online ones stay).",
+    )
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT, description="Meetings to return at most.")
 
 
@@ -288,9 +291,6 @@ def list_meetings(request: HttpRequest, search: Query[MeetingSearchIn]) -> Statu
         wheelchair_access=search.wheelchair,
         organisation_id=user.organisation_id,
     )
-    now = timezone.now()
-    found = nearby.in_person(query, now)
-    listed = {item.id for item in found}
-    found += [item for item in nearby.online(query, now) if item.id not in listed]
-    items = [{**meeting_json(item), "group": item.group} for item in found[: search.limit]]
-    return Status(200, {"count": len(found), "near": near, "items": items})
+    found = nearby.listing(query, timezone.now(), limit=search.limit)
+    items = [{**meeting_json(item), "group": item.group} for item in found.items]
+    return Status(200, {"count": found.total, "near": near, "items": items})
