@@ -12,6 +12,7 @@ import pytest
 from icalendar import Calendar
 
 from catalog.models import Group, Meeting, MeetingSlot
+from referrals.models import Referral
 from tests.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +194,7 @@ def test_the_handout_names_the_chosen_groups_and_an_alternatives_next_meetings(
     counsellor_client, counsellor, reference_data
 ):
     na, aa = Group.objects.get(slug="na"), Group.objects.get(slug="aa")
-    referral = ReferralFactory(
+    referral: Referral = ReferralFactory.create(
         counsellor=counsellor,
         reference="P-0007",
         profile={"reference": "P-0007", "near": BELLEVILLE, "attendance": "either"},
@@ -226,7 +227,7 @@ def test_the_calendar_file_is_only_for_the_referrals_own_meetings(
     counsellor_client, outsider_client, counsellor, reference_data
 ):
     na = Group.objects.get(slug="na")
-    referral = ReferralFactory(
+    referral: Referral = ReferralFactory.create(
         counsellor=counsellor,
         reference="P-0008",
         profile={"reference": "P-0008", "near": BELLEVILLE},

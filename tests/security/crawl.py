@@ -8,6 +8,7 @@ saying which objects fill them; until it has one, `paths()` fails and names it.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,9 +22,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import Role
+from catalog import interchange as catalog_interchange
 from catalog.history import group_history
-from catalog.models import Group, Source
+from catalog.models import Group, Meeting, MeetingSlot, Source
 from curation.history import HistoryEntry
+from curation.models import PendingImport
 from referrals.exports import TABLES
 from referrals.followup import Checkpoint, Outcome
 from referrals.matching import match
@@ -31,6 +35,7 @@ from referrals.models import Referral
 from referrals.profile import parse_profile
 from referrals.services import record_choice, record_follow_up, save_referral
 from referrals.snapshot import current_snapshot
+from studies import interchange as studies_interchange
 from studies.history import study_history
 from studies.models import Finding, Quote, Study, Theme
 from tests.referrals.test_interfaces import PROFILE
@@ -94,6 +99,22 @@ class World:
     finding: Finding
     group_change: HistoryEntry
     study_change: HistoryEntry
+    catalog_upload: PendingImport
+    studies_upload: PendingImport
+
+
+def online_meeting_of(referral: Referral) -> Meeting:
+    """An online meeting of the referral's chosen group: one its handout lists."""
+    meeting = Meeting.objects.create(
+        group=Group.objects.get(slug=referral.chosen_group),
+        name="Online meeting",
+        attendance=Meeting.Attendance.ONLINE,
+        online_url="https://meet.example.org/online",
+    )
+    MeetingSlot.objects.create(
+        meeting=meeting, weekday=0, starts=datetime.time(19), timezone="Europe/Oslo"
+    )
+    return meeting
 
 
 def build_world(counsellor: User) -> World:
@@ -137,7 +158,37 @@ def build_world(counsellor: User) -> World:
         finding=finding,
         group_change=next(entry for entry in group_history(group) if entry.can_undo),
         study_change=next(entry for entry in study_history(study) if entry.can_undo),
+        **_uploads(counsellor),
     )
+
+
+def _uploads(counsellor: User) -> dict[str, PendingImport]:
+    """Files a catalog admin of the organisation uploaded, waiting for their preview to be
+    applied: one that adds a source to the catalog, and the studies as they are."""
+    curator = (
+        User.objects.filter(
+            organisation_id=counsellor.organisation_id, groups__name=Role.CATALOG_ADMIN
+        ).first()
+        or counsellor
+    )
+    catalog = json.loads(catalog_interchange.export_json())
+    catalog["sources"].append(
+        {"key": "uploaded", "title": "Uploaded", "publisher": "", "url": "", "kind": "primary"}
+    )
+    return {
+        "catalog_upload": PendingImport.keep(
+            kind=PendingImport.Kind.CATALOG,
+            filename="catalog.json",
+            data=json.dumps(catalog).encode(),
+            user=curator,
+        ),
+        "studies_upload": PendingImport.keep(
+            kind=PendingImport.Kind.STUDIES,
+            filename="studies.json",
+            data=studies_interchange.export_json(),
+            user=curator,
+        ),
+    }
 
 
 def _undo(entry: HistoryEntry) -> dict[str, Any]:
@@ -151,6 +202,8 @@ ARGUMENTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "catalog:group-history": lambda w: [{"slug": w.group.slug}],
     "catalog:history-undo": lambda w: [{"slug": w.group.slug, **_undo(w.group_change)}],
     "catalog:source-edit": lambda w: [{"key": w.source.key}],
+    "catalog:catalog-import-preview": lambda w: [{"pk": w.catalog_upload.pk}],
+    "studies:studies-import-preview": lambda w: [{"pk": w.studies_upload.pk}],
     "studies:study-detail": lambda w: [{"key": w.study.key}],
     "studies:theme-detail": lambda w: [{"key": w.study.key, "theme_key": w.theme.key}],
     "studies:quote-edit": lambda w: [{"key": w.study.key, "quote_key": w.quote.key}],
@@ -160,6 +213,9 @@ ARGUMENTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "referrals:referral-detail": lambda w: [{"pk": w.referral.pk}],
     "referrals:referral-choose": lambda w: [{"pk": w.referral.pk}],
     "referrals:referral-handout": lambda w: [{"pk": w.referral.pk}],
+    "referrals:referral-meeting-calendar": lambda w: [
+        {"pk": w.referral.pk, "meeting": online_meeting_of(w.referral).pk}
+    ],
     "referrals:follow-up": lambda w: [
         {"pk": w.referral.pk, "checkpoint": checkpoint} for checkpoint in Checkpoint.values
     ],

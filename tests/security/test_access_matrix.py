@@ -13,11 +13,15 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.models import ApiToken
 from accounts.roles import Role
 from catalog import history as catalog_history
+from catalog.interchange import export_json as catalog_export
 from catalog.models import Group
+from curation.models import PendingImport
 from referrals.services import record_choice
 from studies.history import study_history
+from studies.interchange import export_json as studies_export
 from studies.models import Finding, Quote, Study, Theme
 from tests.factories import ReferralFactory, UserFactory
+from tests.security.crawl import online_meeting_of
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +84,12 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "catalog:catalog-export-json": ("GET", _only("catalog_admin")),
     "catalog:catalog-export-zip": ("GET", _only("catalog_admin")),
     "catalog:catalog-import": ("GET", _only("catalog_admin")),
+    # Only the curator who uploaded the file sees its preview; other roles are refused
+    # before the file is looked up.
+    "catalog:catalog-import-preview": ("GET", _only("catalog_admin")),
     "catalog:meeting-guide-feed": ("GET", _only(*READERS)),
     "catalog:hsds-export": ("GET", _only(*READERS)),
+    "catalog:meeting-finder": ("GET", _only(*READERS)),
     "catalog:source-list": ("GET", _only(*READERS)),
     "catalog:source-create": ("GET", _only("catalog_admin")),
     "catalog:source-edit": ("GET", _only("catalog_admin")),
@@ -89,6 +97,7 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "studies:quote-search": ("GET", _only(*READERS)),
     "studies:studies-export": ("GET", _only("catalog_admin")),
     "studies:studies-import": ("GET", _only("catalog_admin")),
+    "studies:studies-import-preview": ("GET", _only("catalog_admin")),
     "studies:study-detail": ("GET", _only(*READERS)),
     "studies:theme-detail": ("GET", _only(*READERS)),
     "studies:quote-edit": ("GET", _only("catalog_admin")),
@@ -100,6 +109,10 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "referrals:referral-detail": ("GET", _of_one_referral("counsellor", "supervisor")),
     "referrals:referral-choose": ("POST", _of_one_referral("counsellor", status=302)),
     "referrals:referral-handout": ("GET", _of_one_referral("counsellor", "supervisor")),
+    "referrals:referral-meeting-calendar": (
+        "GET",
+        _of_one_referral("counsellor", "supervisor"),
+    ),
     "referrals:follow-up": ("GET", _of_one_referral("counsellor")),
     "referrals:follow-ups-due": ("GET", _only(*COUNSELLORS)),
     "referrals:dashboard": ("GET", _only(*DASHBOARD)),
@@ -189,6 +202,8 @@ def world(reference_data, organisation, other_organisation):
             "history_id": group_entry.record.history_id,
         },
         "catalog:source-edit": {"key": group.trait_values.first().source.key},
+        "catalog:catalog-import-preview": {"pk": _upload(people, PendingImport.Kind.CATALOG)},
+        "studies:studies-import-preview": {"pk": _upload(people, PendingImport.Kind.STUDIES)},
         "studies:study-detail": {"key": study.key},
         "studies:theme-detail": {
             "key": study.key,
@@ -211,10 +226,23 @@ def world(reference_data, organisation, other_organisation):
         "referrals:referral-detail": {"pk": referral.pk},
         "referrals:referral-choose": {"pk": referral.pk},
         "referrals:referral-handout": {"pk": referral.pk},
+        "referrals:referral-meeting-calendar": {
+            "pk": referral.pk,
+            "meeting": online_meeting_of(referral).pk,
+        },
         "referrals:follow-up": {"pk": referral.pk, "checkpoint": "first_meeting"},
         "referrals:dashboard-csv": {"table": "chosen"},
     }
     return people, kwargs
+
+
+def _upload(people, kind: str):
+    """A file the catalog admin uploaded (the export, which changes nothing), by id."""
+    exported = (catalog_export if kind == PendingImport.Kind.CATALOG else studies_export)()
+    pending = PendingImport.keep(
+        kind=kind, filename="export.json", data=exported, user=people["catalog_admin"]
+    )
+    return pending.pk
 
 
 def _client(people, persona: str) -> Client:
