@@ -533,12 +533,14 @@ def online(search: Search, now: dt.datetime) -> list[Upcoming]:
 def listing(search: Search, now: dt.datetime, *, limit: int) -> Listing:
     """How many meetings match in person and online, and the first ``limit`` of them:
     in person nearest first, then online soonest first (without the hybrid meetings
-    already listed in person). Three queries, rarely four."""
+    already listed in person). Wheelchair access is asked of meetings in person only.
+    Three queries, rarely four."""
     clocks = Clocks(now)
     near = _nearby(search)
     chosen = _nearest(near, clocks, limit=limit)
     online_count = 0
     if search.online:
+        search = replace(search, wheelchair_access=False)
         # Hybrid meetings nearby are listed once, in person.
         listed = {m.row.meeting_id for m in near if m.row.meeting__attendance == Attendance.HYBRID}
         online_count = _count_online(search, listed)

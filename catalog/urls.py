@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from catalog import export_views, views
+from catalog import export_views, finder, views
 
 app_name = "catalog"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("export.zip", views.catalog_export, {"fmt": "zip"}, name="catalog-export-zip"),
     path("import/", views.catalog_import, name="catalog-import"),
     path("meetings.json", export_views.meeting_guide, name="meeting-guide-feed"),
+    path("meetings/find/", finder.meeting_finder, name="meeting-finder"),
     path("hsds.json", export_views.hsds, name="hsds-export"),
     path("sources/", views.source_list, name="source-list"),
     path("sources/new/", views.source_edit, name="source-create"),
