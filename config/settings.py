@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "studies",
     "referrals",
     "audit",
+    "curation",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,153 @@
+"""The two steps of an import through the pages, shared by the catalog and the studies.
+
+1. *Upload*: the file is read and checked; a file with problems is refused on the
+   upload page with all of them, and nothing is kept. A file without is kept as a
+   ``PendingImport`` and the curator is sent to its preview.
+2. *Preview*: the changes the file would make, grouped by kind, with a button to
+   apply them. Applying plans the file again against the database as it is then,
+   and writes only if that plan is still the one previewed, in one transaction that
+   also marks the upload used.
+
+The apps' views are thin shells that check permissions and name their ``Importer``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import time_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
+
+from curation.imports import ImportRefused, Plan, sections
+from curation.models import PendingImport
+
+# Problems and changes a page lists before saying how many more there are.
+SHOWN_PROBLEMS = 200
+SHOWN_CHANGES = 100
+
+
+@dataclass(frozen=True)
+class Importer:
+    """How one kind of document is imported through the pages."""
+
+    kind: str  # a PendingImport.Kind
+    form: type[forms.Form]  # with a "file" field
+    plan: Callable[[bytes, str], Plan]  # (content, file name); raises ImportRefused
+    report: Callable[[str, Any], list[tuple[int, str]]]  # messages once applied
+    title: StrOrPromise  # of the preview page
+    template: str  # the upload page
+    upload_url: str  # URL names
+    preview_url: str
+    done_url: str
+
+
+def upload(request: HttpRequest, importer: Importer) -> HttpResponse:
+    form = importer.form(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            importer.plan(data, upload.name)
+        except ImportRefused as refused:
+            errors = refused.errors
+        else:
+            pending = PendingImport.keep(
+                kind=importer.kind, filename=upload.name, data=data, user=request.user
+            )
+            return redirect(importer.preview_url, pk=pending.pk)
+    context = {"form": form, **_problems(errors)}
+    return render(request, importer.template, context)
+
+
+def preview(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> HttpResponse:
+    pending = _pending_for_user(request, importer, pk)
+    if not _usable(request, pending):
+        return redirect(importer.upload_url)
+    plan: Plan | None = None
+    errors: list[str] = []
+    try:
+        plan = importer.plan(pending.content, pending.filename)
+    except ImportRefused as refused:
+        # The data changed since the upload, so that the file no longer fits it.
+        errors = refused.errors
+    if plan is not None and request.method == "POST":
+        return _apply(request, importer, pending, plan)
+    context = {
+        "importer": importer,
+        "pending": pending,
+        "plan": plan,
+        "sections": sections(plan.changes, limit=SHOWN_CHANGES) if plan else [],
+        **_problems(errors),
+    }
+    return render(request, "curation/import_preview.html", context)
+
+
+def _pending_for_user(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> PendingImport:
+    """The upload, if it is the user's own and of this kind; 404 otherwise."""
+    pending = get_object_or_404(
+        PendingImport.objects.select_related(None), pk=pk, kind=importer.kind
+    )
+    if pending.uploaded_by_id != request.user.pk:
+        raise Http404
+    return pending
+
+
+def _usable(request: HttpRequest, pending: PendingImport) -> bool:
+    if pending.applied_at is not None:
+        messages.error(request, _applied_already(pending))
+        return False
+    if pending.is_expired:
+        messages.error(
+            request,
+            _("The upload of %(file)s has expired: uploads wait an hour. Upload it again.")
+            % {"file": pending.filename},
+        )
+        return False
+    return True
+
+
+def _applied_already(pending: PendingImport) -> str:
+    assert pending.applied_at is not None
+    return _(
+        "The changes of %(file)s were applied already, at %(time)s; they are applied only "
+        "once. To import the file again, upload it again."
+    ) % {"file": pending.filename, "time": time_format(localtime(pending.applied_at))}
+
+
+def _apply(
+    request: HttpRequest, importer: Importer, pending: PendingImport, plan: Plan
+) -> HttpResponse:
+    if request.POST.get("digest") != plan.digest:
+        messages.warning(
+            request,
+            _(
+                "Nothing was written: what the file would change is no longer what the "
+                "preview showed, because the data changed meanwhile. Review the changes "
+                "again."
+            ),
+        )
+        return redirect(importer.preview_url, pk=pending.pk)
+    with transaction.atomic():
+        if not pending.claim():
+            pending.refresh_from_db()
+            messages.error(request, _applied_already(pending))
+            return redirect(importer.upload_url)
+        summary = plan.apply()
+    for level, message in importer.report(pending.filename, summary):
+        messages.add_message(request, level, message)
+    return redirect(importer.done_url)
+
+
+def _problems(errors: list[str]) -> dict[str, Any]:
+    return {"errors": errors[:SHOWN_PROBLEMS], "more_errors": max(0, len(errors) - SHOWN_PROBLEMS)}
