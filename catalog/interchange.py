@@ -2,9 +2,13 @@
 
 Both formats carry the same four tables (sources, groups, trait values,
 availability). JSON nests a group's trait values and availability inside the
-group; the CSV form is one file per table, as spreadsheet users expect. A file
-is parsed into rows that remember where they came from, every row is checked,
-and only a file without a single error is written, in one transaction.
+group; the CSV form is one file per table, as spreadsheet users expect.
+
+An import goes through ``curation``'s engine: the bytes are read within limits
+(``curation.documents``), every row is checked and every problem reported at
+once, located by the group, trait or line a curator knows; a file without
+problems becomes a ``Plan`` whose changes are previewed, then written in one
+transaction with bulk queries that keep the change history.
 """
 
 from __future__ import annotations
@@ -14,23 +18,34 @@ import datetime as dt
 import io
 import json
 import zipfile
-import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_countries import countries
 
 from audit import log
 from catalog.forms import formfield
 from catalog.languages import join_languages, split_languages
 from catalog.models import Availability, Group, Source, Trait, TraitValue
+from curation.documents import decode_text, read_csv, read_json, read_zip
+from curation.imports import (
+    Change,
+    ImportRefused,
+    Plan,
+    Problem,
+    Problems,
+    create_with_history,
+    update_with_history,
+)
 
 FORMAT_NAME = "recovery-menu-catalog"
 # Change reasons are stored untranslated and translated when the history is shown.
@@ -72,31 +87,44 @@ CSV_TABLES = {
 Row = dict[str, str]
 # JSON fields that hold a list rather than a single value.
 LIST_FIELDS = frozenset({"languages", "traits", "availability", "sources", "groups"})
-# Bounds on what an import reads, against oversized or malicious files.
+# Bounds on what an import reads, against oversized or malicious files. A whole
+# catalog of a thousand groups is about 5 MB of JSON and less as CSV.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_TABLE_BYTES = 20 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 40 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 32
+# document → groups → group → availability → row → languages
+MAX_DEPTH = 8
 
-
-class CatalogImportError(Exception):
-    """A file that cannot be imported; ``errors`` says every reason, row and field."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+# Kinds of change, translated when a preview shows them.
+SOURCE = gettext_noop("source")
+GROUP = gettext_noop("group")
+TRAIT_VALUE = gettext_noop("trait value")
+AVAILABILITY = gettext_noop("availability")
 
 
 @dataclass
-class Table:
-    name: str
-    rows: list[tuple[str, Row]] = field(default_factory=list)  # (where, row)
+class Entry:
+    """One row of the file: where it is, in a curator's words, and its cells as text."""
+
+    where: str
+    cells: Row
+    # How another row's problem refers to this one: its line in a CSV table.
+    line: str = ""
 
 
 @dataclass
 class Document:
-    sources: Table = field(default_factory=lambda: Table("sources"))
-    groups: Table = field(default_factory=lambda: Table("groups"))
-    traits: Table = field(default_factory=lambda: Table("traits"))
-    availability: Table = field(default_factory=lambda: Table("availability"))
+    """The rows of a file, with the problems found reading it (reported with the rows')."""
+
+    sources: list[Entry] = field(default_factory=list)
+    groups: list[Entry] = field(default_factory=list)
+    traits: list[Entry] = field(default_factory=list)
+    availability: list[Entry] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+    # Every group the file names in a row of its own, readable or not: a fact of a
+    # group whose row has a problem is not reported again as naming an unknown group.
+    named_groups: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -221,23 +249,50 @@ def export_csv_zip() -> bytes:
     return buffer.getvalue()
 
 
-# --- Parsing ----------------------------------------------------------------
+# --- Where a row is, in a curator's words -----------------------------------
 
 
-def _decode(data: bytes, name: str) -> str:
-    try:
-        # utf-8-sig also accepts the byte-order mark that spreadsheet programs write.
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CatalogImportError(
-            [
-                _(
-                    "%(name)s is not UTF-8 text (byte 0x%(byte)02x at position %(position)d). "
-                    "Save it as UTF-8 and try again."
-                )
-                % {"name": name, "byte": data[error.start], "position": error.start}
-            ]
-        ) from error
+def _country_name(code: str) -> str:
+    return str(countries.name(code)) or code if code else ""
+
+
+def _describe(kind: str, cells: Row) -> str:
+    """A row as a curator names it: “group “na”, trait “sponsorship” (Norway)”."""
+    if kind == SOURCE:
+        return _("source “%(key)s”") % {"key": cells.get("key", "")}
+    if kind == GROUP:
+        return _("group “%(slug)s”") % {"slug": cells.get("slug", "")}
+    group, country = cells.get("group", ""), cells.get("country", "").strip().upper()
+    if kind == TRAIT_VALUE:
+        text = _("group “%(group)s”, trait “%(trait)s”") % {
+            "group": group,
+            "trait": cells.get("trait", ""),
+        }
+        return f"{text} ({_country_name(country)})" if country else text
+    if not country:
+        return _("group “%(group)s”, availability worldwide") % {"group": group}
+    region = cells.get("region", "")
+    place = f"{_country_name(country)}, {region}" if region else _country_name(country)
+    return _("group “%(group)s”, availability in %(place)s") % {"group": group, "place": place}
+
+
+def _json_where(kind: str, item: object, number: int) -> str:
+    """``Group “na”``; an item without its identifying field by its position."""
+    identity = "key" if kind == SOURCE else "slug"
+    if isinstance(item, dict) and isinstance(item.get(identity), str):
+        return str(capfirst(_describe(kind, {identity: item[identity]})))
+    return _("%(kind)s number %(number)d") % {"kind": capfirst(_(kind)), "number": number}
+
+
+def _csv_where(table: str, line: int, kind: str, cells: Row) -> str:
+    return _("%(table)s line %(line)d (%(what)s)") % {
+        "table": table,
+        "line": line,
+        "what": _describe(kind, cells),
+    }
+
+
+# --- Reading ----------------------------------------------------------------
 
 
 def _cell(value: object) -> str:
@@ -251,26 +306,27 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _check_keys(where: str, item: object, columns: Iterable[str], errors: list[str]) -> bool:
+def _check_keys(where: str, item: object, columns: Iterable[str], problems: Problems) -> bool:
+    columns = tuple(columns)
     if not isinstance(item, dict):
-        errors.append(_("%(where)s: expected an object.") % {"where": where})
+        problems.add(where, _("expected an object."))
         return False
     unknown = sorted(set(item) - set(columns))
     missing = [column for column in columns if column not in item]
     if unknown or missing:
         # A missing field is refused, not read as empty: the import would otherwise
         # wipe what that field holds.
-        errors.append(
+        problems.add(
+            where,
             _(
-                "%(where)s: unknown field(s): %(unknown)s; missing field(s): %(missing)s; "
+                "unknown field(s): %(unknown)s; missing field(s): %(missing)s; "
                 "every object has exactly: %(allowed)s."
             )
             % {
-                "where": where,
                 "unknown": ", ".join(unknown) or "-",
                 "missing": ", ".join(missing) or "-",
                 "allowed": ", ".join(columns),
-            }
+            },
         )
         return False
     not_single = [
@@ -285,186 +341,123 @@ def _check_keys(where: str, item: object, columns: Iterable[str], errors: list[s
         )
     ]
     if not_single:
-        errors.append(
-            _("%(where)s: field(s) %(fields)s must hold a single value.")
-            % {"where": where, "fields": ", ".join(not_single)}
+        problems.add(
+            where,
+            _("field(s) %(fields)s must hold a single value.") % {"fields": ", ".join(not_single)},
         )
         return False
     return True
 
 
-def parse_json(data: bytes, name: str = "the file") -> Document:
-    if not data.strip():
-        raise CatalogImportError([_("%(name)s is empty.") % {"name": name}])
-    text = _decode(data, name)
-    try:
-        payload = json.loads(text)
-    except RecursionError as error:
-        raise CatalogImportError(
-            [_("%(name)s is nested too deeply to be a catalog.") % {"name": name}]
-        ) from error
-    except json.JSONDecodeError as error:
-        raise CatalogImportError(
-            [
-                _("%(name)s is not valid JSON: %(message)s (line %(line)d, column %(column)d).")
-                % {"name": name, "message": error.msg, "line": error.lineno, "column": error.colno}
-            ]
-        ) from error
-    errors: list[str] = []
-    top = ("format", "version", "sources", "groups")
-    if not _check_keys(name, payload, top, errors):
-        raise CatalogImportError(errors)
-    if payload.get("format") != FORMAT_NAME or payload.get("version") != FORMAT_VERSION:
-        raise CatalogImportError(
-            [
-                _('%(name)s: "format" must be "%(format)s" and "version" %(version)d.')
-                % {"name": name, "format": FORMAT_NAME, "version": FORMAT_VERSION}
-            ]
-        )
-    document = Document()
-    for index, item in enumerate(_list(payload, "sources", name, errors)):
-        where = f"sources[{index}]"
-        if _check_keys(where, item, SOURCE_COLUMNS, errors):
-            document.sources.rows.append((where, {k: _cell(v) for k, v in item.items()}))
-    group_fields = (*GROUP_COLUMNS, "traits", "availability")
-    for index, item in enumerate(_list(payload, "groups", name, errors)):
-        where = f"groups[{index}]"
-        if not _check_keys(where, item, group_fields, errors):
-            continue
-        slug = _cell(item.get("slug"))
-        row = {k: _cell(v) for k, v in item.items() if k not in ("traits", "availability")}
-        document.groups.rows.append((where, row))
-        nested = (
-            ("traits", TRAIT_COLUMNS, document.traits),
-            ("availability", AVAILABILITY_COLUMNS, document.availability),
-        )
-        for key, columns, table in nested:
-            for sub_index, sub in enumerate(_list(item, key, where, errors)):
-                sub_where = f"{where}.{key}[{sub_index}]"
-                allowed = tuple(column for column in columns if column != "group")
-                if _check_keys(sub_where, sub, allowed, errors):
-                    cells = {k: _cell(v) for k, v in sub.items()}
-                    table.rows.append((sub_where, {"group": slug, **cells}))
-    if errors:
-        raise CatalogImportError(errors)
-    return document
-
-
-def _list(container: dict[str, Any], key: str, where: str, errors: list[str]) -> list[Any]:
+def _list(container: dict[str, Any], key: str, where: str, problems: Problems) -> list[Any]:
     value = container.get(key, [])
     if not isinstance(value, list):
-        errors.append(_('%(where)s: "%(key)s" must be a list.') % {"where": where, "key": key})
+        problems.add(where, _("“%(key)s” must be a list.") % {"key": key})
         return []
     return value
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    name = PurePosixPath(info.filename).name
-    if info.file_size > MAX_TABLE_BYTES:
-        raise CatalogImportError(
-            [
-                _("%(table)s is larger than %(limit)d MB.")
-                % {"table": name, "limit": MAX_TABLE_BYTES // (1024 * 1024)}
-            ]
-        )
-    try:
-        return archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError) as error:
-        # Corrupt, encrypted or unsupported entries.
-        raise CatalogImportError(
-            [_("%(table)s cannot be read from the zip archive.") % {"table": name}]
-        ) from error
-
-
-def parse_csv_zip(data: bytes, name: str = "the file") -> Document:
-    if not data:
-        raise CatalogImportError([_("%(name)s is empty.") % {"name": name}])
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise CatalogImportError(
-            [
-                _("%(name)s is not a zip archive of CSV files (%(files)s).")
-                % {"name": name, "files": ", ".join(CSV_TABLES)}
-            ]
-        ) from error
-    errors: list[str] = []
-    # Re-zipped exports may put the tables in a folder, and macOS adds metadata entries.
-    members = {
-        PurePosixPath(info.filename).name: info
-        for info in archive.infolist()
-        if not info.is_dir()
-        and not info.filename.startswith("__MACOSX/")
-        and not PurePosixPath(info.filename).name.startswith(".")
-    }
-    names = set(members)
-    missing = [table for table in CSV_TABLES if table not in names]
-    extra = sorted(names - set(CSV_TABLES))
-    if missing or extra:
-        errors.append(
-            _("%(name)s must hold exactly %(files)s; missing: %(missing)s; unexpected: %(extra)s.")
-            % {
-                "name": name,
-                "files": ", ".join(CSV_TABLES),
-                "missing": ", ".join(missing) or "-",
-                "extra": ", ".join(extra) or "-",
-            }
-        )
-        raise CatalogImportError(errors)
+def parse_json(data: bytes, name: str = "catalog.json") -> Document:
+    payload = read_json(data, name=name, max_bytes=MAX_UPLOAD_BYTES, max_depth=MAX_DEPTH)
     document = Document()
-    targets = {
-        "sources.csv": document.sources,
-        "groups.csv": document.groups,
-        "traits.csv": document.traits,
-        "availability.csv": document.availability,
-    }
-    for table_name, columns in CSV_TABLES.items():
-        text = _decode(_read_member(archive, members[table_name]), table_name)
-        if not text.strip():
-            errors.append(
-                _("%(table)s is empty; it needs at least the header row: %(columns)s.")
-                % {"table": table_name, "columns": ",".join(columns)}
-            )
-            continue
-        reader = csv.DictReader(io.StringIO(text))
-        header = list(reader.fieldnames or [])
-        if header != list(columns):
-            missing_columns = [column for column in columns if column not in header]
-            extra_columns = [column for column in header if column not in columns]
-            errors.append(
-                _(
-                    "%(table)s has the wrong columns; expected %(expected)s; "
-                    "missing: %(missing)s; unexpected: %(extra)s."
+    problems = document.problems
+    if not isinstance(payload, dict):
+        raise ImportRefused([Problem(name, _("expected an object with the catalog's tables."))])
+    if payload.get("format") != FORMAT_NAME or payload.get("version") != FORMAT_VERSION:
+        raise ImportRefused(
+            [
+                Problem(
+                    name,
+                    _("“format” must be “%(format)s” and “version” %(version)d.")
+                    % {"format": FORMAT_NAME, "version": FORMAT_VERSION},
                 )
-                % {
-                    "table": table_name,
-                    "expected": ",".join(columns),
-                    "missing": ", ".join(missing_columns) or "-",
-                    "extra": ", ".join(extra_columns) or "-",
-                }
-            )
-            if len(header) == 1 and ";" in header[0]:
-                errors.append(
-                    _("%(table)s uses semicolons; save it with commas as separators.")
-                    % {"table": table_name}
-                )
+            ]
+        )
+    _check_keys(name, payload, ("format", "version", "sources", "groups"), problems)
+    for number, item in enumerate(_list(payload, "sources", name, problems), start=1):
+        where = _json_where(SOURCE, item, number)
+        if _check_keys(where, item, SOURCE_COLUMNS, problems):
+            document.sources.append(Entry(where, {k: _cell(v) for k, v in item.items()}))
+    group_fields = (*GROUP_COLUMNS, "traits", "availability")
+    for number, item in enumerate(_list(payload, "groups", name, problems), start=1):
+        where = _json_where(GROUP, item, number)
+        if _check_keys(where, item, group_fields, problems):
+            row = {k: _cell(v) for k, v in item.items() if k not in ("traits", "availability")}
+            document.groups.append(Entry(where, row))
+        if not isinstance(item, dict):
             continue
+        # The facts of a group whose own row has a problem are checked all the same,
+        # so that one upload reports every problem of the file.
+        slug = _cell(item.get("slug")) if isinstance(item.get("slug"), str) else ""
+        document.named_groups.add(slug)
+        nested = (
+            ("traits", TRAIT_VALUE, TRAIT_COLUMNS, document.traits),
+            ("availability", AVAILABILITY, AVAILABILITY_COLUMNS, document.availability),
+        )
+        for key, kind, columns, table in nested:
+            allowed = tuple(column for column in columns if column != "group")
+            identity = "trait" if kind == TRAIT_VALUE else "country"
+            for sub_number, sub in enumerate(_list(item, key, where, problems), start=1):
+                if isinstance(sub, dict) and isinstance(sub.get(identity), str):
+                    cells = {**{k: _cell(v) for k, v in sub.items()}, "group": slug}
+                    sub_where = str(capfirst(_describe(kind, cells)))
+                else:
+                    cells = {"group": slug}
+                    sub_where = _("%(group)s, %(kind)s number %(number)d") % {
+                        "group": where,
+                        "kind": _(kind),
+                        "number": sub_number,
+                    }
+                if _check_keys(sub_where, sub, allowed, problems):
+                    table.append(Entry(sub_where, cells))
+    return document
+
+
+def parse_csv_zip(data: bytes, name: str = "catalog.zip") -> Document:
+    files = read_zip(
+        data,
+        name=name,
+        max_bytes=MAX_UPLOAD_BYTES,
+        max_members=MAX_ARCHIVE_MEMBERS,
+        max_member_bytes=MAX_TABLE_BYTES,
+        max_total_bytes=MAX_ARCHIVE_BYTES,
+    )
+    missing = [table for table in CSV_TABLES if table not in files]
+    extra = sorted(set(files) - set(CSV_TABLES))
+    if missing or extra:
+        raise ImportRefused(
+            [
+                Problem(
+                    name,
+                    _("must hold exactly %(files)s; missing: %(missing)s; unexpected: %(extra)s.")
+                    % {
+                        "files": ", ".join(CSV_TABLES),
+                        "missing": ", ".join(missing) or "-",
+                        "extra": ", ".join(extra) or "-",
+                    },
+                )
+            ]
+        )
+    document = Document()
+    tables = (
+        ("sources.csv", SOURCE, document.sources),
+        ("groups.csv", GROUP, document.groups),
+        ("traits.csv", TRAIT_VALUE, document.traits),
+        ("availability.csv", AVAILABILITY, document.availability),
+    )
+    for table_name, kind, target in tables:
         try:
-            rows = list(enumerate(reader, start=2))
-        except csv.Error as error:
-            errors.append(
-                _("%(table)s row %(row)d cannot be read as CSV: %(message)s")
-                % {"table": table_name, "row": reader.line_num, "message": error}
-            )
+            text = decode_text(files[table_name], name=table_name)
+            rows = read_csv(text, name=table_name, required=CSV_TABLES[table_name], allowed=())
+        except ImportRefused as refused:
+            # Every table is read, so that one upload reports the problems of all four.
+            document.problems.items.extend(refused.problems)
             continue
-        for number, row in rows:
-            where = _("%(table)s row %(row)d") % {"table": table_name, "row": number}
-            if None in row or any(value is None for value in row.values()):
-                errors.append(_("%(where)s: wrong number of cells.") % {"where": where})
-                continue
-            targets[table_name].rows.append((where, dict(row)))
-    if errors:
-        raise CatalogImportError(errors)
+        for line, cells in rows:
+            at_line = _("%(table)s line %(line)d") % {"table": table_name, "line": line}
+            target.append(Entry(_csv_where(table_name, line, kind, cells), cells, at_line))
+            if kind == GROUP:
+                document.named_groups.add(cells["slug"])
     return document
 
 
@@ -473,43 +466,59 @@ def parse_upload(data: bytes, filename: str) -> Document:
         return parse_json(data, filename)
     if filename.lower().endswith(".zip"):
         return parse_csv_zip(data, filename)
-    raise CatalogImportError(
+    raise ImportRefused(
         [
-            _("%(name)s: upload a .json file or a .zip of CSV files, as the export gives them.")
-            % {"name": filename}
+            Problem(
+                filename,
+                _("upload a .json file or a .zip of CSV files, as the export gives them."),
+            )
         ]
     )
 
 
-# --- Validation -------------------------------------------------------------
+# --- Checking ---------------------------------------------------------------
 
 
-def _row_form(model: type[Any], names: list[str], **extra: forms.Field) -> type[forms.Form]:
-    """A form checking one row's own fields with the model fields' validation.
+class _RowFields:
+    """Checks one row's own fields as a form of the model's fields would, and runs the
+    model fields' validators, as ``full_clean()`` would; built once, not per row.
 
-    Plain forms rather than model forms: references to other rows are checked
-    against the whole file, and rules across models are checked once all rows are.
+    Plain fields rather than model forms: references to other rows are checked against
+    the whole file, and rules across models once all rows are. Instantiating a form per
+    row copied every field each time, which was most of an import's time.
     """
-    declared: dict[str, Any] = {
-        **forms.fields_for_model(model, fields=names, formfield_callback=formfield),
-        **extra,
-    }
-    return type(f"{model.__name__}RowForm", (forms.Form,), declared)
+
+    def __init__(self, model: type[models.Model], names: list[str], **extra: forms.Field):
+        self.fields: dict[str, forms.Field] = {
+            **forms.fields_for_model(model, fields=names, formfield_callback=formfield),
+            **extra,
+        }
+        self.validators = {
+            name: _model_field(model, name).validators for name in names if name not in extra
+        }
+
+    def clean(self, where: str, row: Row, problems: Problems) -> dict[str, Any] | None:
+        cleaned: dict[str, Any] = {}
+        valid = True
+        for name, form_field in self.fields.items():
+            try:
+                value = form_field.clean(row.get(name, ""))
+                if value not in form_field.empty_values:
+                    for validator in self.validators.get(name, ()):
+                        validator(value)
+            except ValidationError as error:
+                valid = False
+                for message in error.messages:
+                    problems.add(_at(where, name), f"{message}{_allowed(form_field, name)}")
+            else:
+                cleaned[name] = value
+        return cleaned if valid else None
 
 
-SourceRowForm = _row_form(Source, ["key", "title", "publisher", "url", "kind"])
-GroupRowForm = _row_form(
-    Group,
-    ["slug", "name", "kind", "description", "website", "founded", "languages"],
-    active=forms.TypedChoiceField(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
-    ),
-)
-TraitValueRowForm = _row_form(TraitValue, ["country", "value", "locator", "verified_on", "note"])
-AvailabilityRowForm = _row_form(
-    Availability,
-    ["country", "region", "in_person_per_week", "online", "languages", "locator", "verified_on"],
-)
+def _model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field), name
+    return model_field
 
 
 def _at(where: str, name: str) -> str:
@@ -517,8 +526,7 @@ def _at(where: str, name: str) -> str:
     return _("%(where)s, field “%(field)s”") % {"where": where, "field": name}
 
 
-def _allowed(form: forms.BaseForm, name: str) -> str:
-    form_field = form.fields.get(name)
+def _allowed(form_field: forms.Field, name: str) -> str:
     choices = getattr(form_field, "choices", None)
     if not choices or name == "country":
         return ""
@@ -526,40 +534,48 @@ def _allowed(form: forms.BaseForm, name: str) -> str:
     return " " + _("Allowed: %(values)s.") % {"values": ", ".join(values)}
 
 
-def _form_errors(where: str, form: forms.BaseForm) -> list[str]:
-    messages = []
-    for name, field_errors in form.errors.items():
-        for message in field_errors:
-            messages.append(f"{_at(where, name)}: {message}{_allowed(form, name)}")
-    return messages
+SOURCE_FIELDS = _RowFields(Source, ["key", "title", "publisher", "url", "kind"])
+GROUP_FIELDS = _RowFields(
+    Group,
+    ["slug", "name", "kind", "description", "website", "founded", "languages"],
+    active=forms.TypedChoiceField(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+    ),
+)
+TRAIT_VALUE_FIELDS = _RowFields(TraitValue, ["country", "value", "locator", "verified_on", "note"])
+AVAILABILITY_FIELDS = _RowFields(
+    Availability,
+    ["country", "region", "in_person_per_week", "online", "languages", "locator", "verified_on"],
+)
 
 
-def _normalise_languages(row: Row, where: str, errors: list[str]) -> None:
+def _normalise_languages(entry: Entry, problems: Problems) -> None:
     try:
-        row["languages"] = join_languages(split_languages(row.get("languages", "")))
-    except forms.ValidationError as error:
-        errors.extend(f"{_at(where, 'languages')}: {m}" for m in error.messages)
+        entry.cells["languages"] = join_languages(split_languages(entry.cells["languages"]))
+    except ValidationError as error:
+        for message in error.messages:
+            problems.add(_at(entry.where, "languages"), message)
 
 
-def _unique(table: Table, key: Callable[[Row], tuple[str, ...]], errors: list[str]) -> None:
-    seen: dict[tuple[str, ...], str] = {}
-    for where, row in table.rows:
-        identity = key(row)
-        if identity in seen:
-            errors.append(
-                _("%(where)s duplicates %(first)s (%(identity)s).")
-                % {
-                    "where": where,
-                    "first": seen[identity],
-                    "identity": " / ".join(part for part in identity if part),
-                }
-            )
+def _unique(
+    entries: list[Entry], key: Callable[[Row], tuple[str, ...]], problems: Problems
+) -> None:
+    seen: dict[tuple[str, ...], Entry] = {}
+    for entry in entries:
+        identity = key(entry.cells)
+        first = seen.setdefault(identity, entry)
+        if first is entry:
+            continue
+        if first.line:
+            problems.add(entry.where, _("repeats %(line)s.") % {"line": first.line})
         else:
-            seen[identity] = where
+            problems.add(entry.where, _("appears more than once."))
 
 
 @dataclass
 class _Valid:
+    """The cleaned rows of a document without problems."""
+
     sources: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     traits: list[dict[str, Any]] = field(default_factory=list)
@@ -567,162 +583,292 @@ class _Valid:
 
 
 def validate(document: Document) -> _Valid:
-    """Check every row of the document; raise ``CatalogImportError`` listing every problem."""
-    errors: list[str] = []
-    if not (document.sources.rows or document.groups.rows):
-        raise CatalogImportError([_("The file holds no sources and no groups.")])
+    """Check every row; raise ``ImportRefused`` with every problem of the document."""
+    problems = Problems()
+    problems.items.extend(document.problems)
+    if not (document.sources or document.groups or problems):
+        raise ImportRefused([_("The file holds no sources and no groups.")])
     # Normalise first, so rows that differ only in case are caught as duplicates.
-    for _where, row in [*document.traits.rows, *document.availability.rows]:
-        row["country"] = row.get("country", "").strip().upper()
-    _unique(document.sources, lambda row: (row.get("key", ""),), errors)
-    _unique(document.groups, lambda row: (row.get("slug", ""),), errors)
+    for entry in [*document.traits, *document.availability]:
+        entry.cells["country"] = entry.cells["country"].strip().upper()
+    _unique(document.sources, lambda row: (row["key"],), problems)
+    _unique(document.groups, lambda row: (row["slug"],), problems)
+    _unique(document.traits, lambda row: (row["group"], row["trait"], row["country"]), problems)
     _unique(
-        document.traits,
-        lambda row: (row.get("group", ""), row.get("trait", ""), row.get("country", "")),
-        errors,
-    )
-    _unique(
-        document.availability,
-        lambda row: (row.get("group", ""), row.get("country", ""), row.get("region", "")),
-        errors,
+        document.availability, lambda row: (row["group"], row["country"], row["region"]), problems
     )
 
     valid = _Valid()
     # References are checked against every row the file lists, valid or not, so one
     # bad group or source row is reported once, not again at every row naming it.
     source_keys = set(Source.objects.values_list("key", flat=True))
-    source_keys.update(row.get("key", "") for _where, row in document.sources.rows)
-    group_slugs = {row.get("slug", "") for _where, row in document.groups.rows}
-    for where, row in document.sources.rows:
-        source_form = SourceRowForm(row)
-        if source_form.is_valid():
-            valid.sources.append(source_form.cleaned_data)
-        else:
-            errors.extend(_form_errors(where, source_form))
+    source_keys.update(entry.cells["key"] for entry in document.sources)
+    group_slugs = document.named_groups | {entry.cells["slug"] for entry in document.groups}
+    for entry in document.sources:
+        if (data := SOURCE_FIELDS.clean(entry.where, entry.cells, problems)) is not None:
+            valid.sources.append(data)
 
-    for where, row in document.groups.rows:
-        _normalise_languages(row, where, errors)
+    for entry in document.groups:
+        _normalise_languages(entry, problems)
         # Spreadsheet programs write TRUE and FALSE.
-        row["active"] = row.get("active", "").strip().lower()
-        group_form = GroupRowForm(row)
-        if group_form.is_valid():
-            valid.groups.append(group_form.cleaned_data)
-        else:
-            errors.extend(_form_errors(where, group_form))
+        entry.cells["active"] = entry.cells["active"].strip().lower()
+        if (data := GROUP_FIELDS.clean(entry.where, entry.cells, problems)) is not None:
+            valid.groups.append(data)
 
     trait_keys = set(Trait.objects.values_list("key", flat=True))
-    for where, row in document.traits.rows:
-        trait_form = TraitValueRowForm(row)
-        row_errors = _reference_errors(where, row, group_slugs, source_keys)
-        if row.get("trait") not in trait_keys:
-            row_errors.append(
-                f"{_at(where, 'trait')}: "
-                + _("unknown trait “%(trait)s”. Allowed: %(allowed)s.")
-                % {"trait": row.get("trait", ""), "allowed": ", ".join(sorted(trait_keys))}
+    for entry in document.traits:
+        row, where = entry.cells, entry.where
+        known = _references(entry, group_slugs, source_keys, problems)
+        if row["trait"] not in trait_keys:
+            known = False
+            problems.add(
+                _at(where, "trait"),
+                _("unknown trait “%(trait)s”. Allowed: %(allowed)s.")
+                % {"trait": row["trait"], "allowed": ", ".join(sorted(trait_keys))},
             )
-        row_errors.extend(_future_date_errors(where, trait_form))
-        if trait_form.is_valid() and not row_errors:
-            data = trait_form.cleaned_data
-            if data["value"] != TraitValue.Value.UNKNOWN and not (
-                row.get("source") and data["verified_on"]
-            ):
-                row_errors.append(
-                    _("%(where)s: a known value needs a source and a verified_on date.")
-                    % {"where": where}
-                )
+        data = TRAIT_VALUE_FIELDS.clean(where, row, problems)
+        if data is None:
+            continue
+        fine = _not_in_future(where, data, problems)
+        if data["value"] != TraitValue.Value.UNKNOWN and not (
+            row["source"] and data["verified_on"]
+        ):
+            fine = False
+            problems.add(where, _("a known value needs a source and a verified_on date."))
+        if known and fine:
             valid.traits.append({**data, **_refs(row)})
-        row_errors.extend(_form_errors(where, trait_form))
-        errors.extend(row_errors)
 
-    for where, row in document.availability.rows:
-        _normalise_languages(row, where, errors)
-        availability_form = AvailabilityRowForm(row)
-        row_errors = _reference_errors(where, row, group_slugs, source_keys)
-        if not row.get("source"):
-            row_errors.append(f"{_at(where, 'source')}: " + _("This field is required."))
-        if row.get("region") and not row.get("country"):
-            row_errors.append(
-                f"{_at(where, 'region')}: "
-                + _("a region needs its country; a worldwide row (no country) has no region.")
+    for entry in document.availability:
+        row, where = entry.cells, entry.where
+        _normalise_languages(entry, problems)
+        known = _references(entry, group_slugs, source_keys, problems)
+        if not row["source"]:
+            known = False
+            problems.add(_at(where, "source"), _("This field is required."))
+        if row["region"] and not row["country"]:
+            known = False
+            problems.add(
+                _at(where, "region"),
+                _("a region needs its country; a worldwide row (no country) has no region."),
             )
-        row_errors.extend(_future_date_errors(where, availability_form))
-        if availability_form.is_valid() and not row_errors:
-            valid.availability.append({**availability_form.cleaned_data, **_refs(row)})
-        row_errors.extend(_form_errors(where, availability_form))
-        errors.extend(row_errors)
+        data = AVAILABILITY_FIELDS.clean(where, row, problems)
+        if data is not None and _not_in_future(where, data, problems) and known:
+            valid.availability.append({**data, **_refs(row)})
 
-    if errors:
-        raise CatalogImportError(errors)
+    problems.refuse_if_any()
     return valid
 
 
-def _future_date_errors(where: str, form: forms.Form) -> list[str]:
-    verified_on = form.cleaned_data.get("verified_on") if form.is_valid() else None
+def _not_in_future(where: str, data: dict[str, Any], problems: Problems) -> bool:
+    verified_on = data.get("verified_on")
     if verified_on and verified_on > timezone.localdate():
-        return [f"{_at(where, 'verified_on')}: " + _("the date cannot be in the future.")]
-    return []
+        problems.add(_at(where, "verified_on"), _("the date cannot be in the future."))
+        return False
+    return True
 
 
 def _refs(row: Row) -> dict[str, str]:
-    return {
-        "group": row.get("group", ""),
-        "source": row.get("source", ""),
-        "trait": row.get("trait", ""),
-    }
+    return {"group": row["group"], "source": row["source"], "trait": row.get("trait", "")}
 
 
-def _reference_errors(where: str, row: Row, groups: set[str], sources: set[str]) -> list[str]:
-    errors = []
-    if row.get("group") not in groups:
-        errors.append(
-            f"{_at(where, 'group')}: "
-            + _("unknown group “%(slug)s”; every group must be listed among the file's groups.")
-            % {"slug": row.get("group", "")}
+def _references(entry: Entry, groups: set[str], sources: set[str], problems: Problems) -> bool:
+    row, where = entry.cells, entry.where
+    known = True
+    if row["group"] not in groups:
+        known = False
+        problems.add(
+            _at(where, "group"),
+            _("unknown group “%(slug)s”; every group must be listed among the file's groups.")
+            % {"slug": row["group"]},
         )
-    source = row.get("source", "")
-    if source and source not in sources:
-        errors.append(
-            f"{_at(where, 'source')}: "
-            + _("unknown source “%(key)s”; list it among the file's sources.") % {"key": source}
+    if row["source"] and row["source"] not in sources:
+        known = False
+        problems.add(
+            _at(where, "source"),
+            _("unknown source “%(key)s”; list it among the file's sources.")
+            % {"key": row["source"]},
         )
-    return errors
+    return known
 
 
-# --- Writing ----------------------------------------------------------------
+# --- Planning and writing ---------------------------------------------------
 
 
-def _save(
-    instance: Any, values: dict[str, Any], reason: str, counts: dict[str, int], *, overwrite: bool
-) -> Any:
-    """Create, or update when ``overwrite`` and something differs; count what happened."""
-    if instance.pk is not None:
-        changed = {k: v for k, v in values.items() if getattr(instance, k) != v}
-        if not changed or not overwrite:
-            counts["unchanged"] += 1
+@dataclass
+class _Writes:
+    """What a plan writes, model by model, in the order it must be written."""
+
+    reason: str
+    create: dict[type[models.Model], list[Any]] = field(default_factory=dict)
+    # model → (instance, {field: new value})
+    update: dict[type[models.Model], list[tuple[Any, dict[str, Any]]]] = field(default_factory=dict)
+    delete: list[Any] = field(default_factory=list)
+    # Facts refer to sources and groups by key until those have ids.
+    sources: dict[str, Source] = field(default_factory=dict)
+    links: list[tuple[Any, str]] = field(default_factory=list)  # (fact, source key)
+
+
+def _differences(instance: Any, values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if getattr(instance, name) != value}
+
+
+def _labels(model: type[models.Model], names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(_model_field(model, name).verbose_name) for name in names)
+
+
+class _Planner:
+    """Compares the checked rows with the catalog, read once, and notes the changes."""
+
+    def __init__(self, valid: _Valid, *, reason: str, overwrite: bool) -> None:
+        self.valid, self.overwrite = valid, overwrite
+        self.writes = _Writes(reason)
+        self.changes: list[Change] = []
+        self.sources = {source.key: source for source in Source.objects.all()}
+        self.writes.sources = self.sources
+        self.groups = {group.slug: group for group in Group.objects.all()}
+        # Without overwrite, the facts of a group already in the catalog are its curators'
+        # business: a fact they removed must not come back from the shipped file.
+        self.curated = set() if overwrite else set(self.groups)
+        self.traits = {trait.key: trait for trait in Trait.objects.all()}
+
+    def note(self, action: Any, kind: str, cells: Row, fields: tuple[str, ...] = ()) -> None:
+        self.changes.append(Change(action, kind, str(capfirst(_describe(kind, cells))), fields))
+
+    def row(self, model: Any, kind: str, current: Any, values: dict[str, Any], cells: Row) -> Any:
+        """Plan one row: create it, update what differs, or leave it."""
+        if current is None:
+            instance = model(**values)
+            self.writes.create.setdefault(model, []).append(instance)
+            self.note("create", kind, cells)
             return instance
-        counts["updated"] += 1
-    else:
-        counts["created"] += 1
-    for name, value in values.items():
-        setattr(instance, name, value)
-    try:
-        instance.full_clean(validate_unique=False)
-    except ValidationError as error:
-        raise CatalogImportError(
-            [
-                f"{instance._meta.verbose_name} \u201c{instance}\u201d: {message}"
-                for message in error.messages
-            ]
-        ) from error
-    instance._change_reason = reason
-    instance.save()
-    return instance
+        changed = _differences(current, values)
+        if changed and self.overwrite:
+            self.writes.update.setdefault(model, []).append((current, changed))
+            self.note("update", kind, cells, _labels(model, changed))
+        else:
+            self.note("unchanged", kind, cells)
+        return current
+
+    def plan(self) -> tuple[list[Change], _Writes, tuple[str, ...]]:
+        for data in self.valid.sources:
+            source = self.sources.get(data["key"])
+            self.sources[data["key"]] = self.row(Source, SOURCE, source, data, data)
+        listed = []
+        for data in self.valid.groups:
+            group = self.groups.get(data["slug"])
+            self.groups[data["slug"]] = self.row(Group, GROUP, group, data, data)
+            listed.append(data["slug"])
+        self.facts(listed)
+        untouched = tuple(sorted(set(self.groups) - set(listed)))
+        return self.changes, self.writes, untouched
+
+    def facts(self, listed: list[str]) -> None:
+        by_id = {group.pk: group for group in self.groups.values() if group.pk}
+        sources_by_id = {source.pk: source for source in self.sources.values() if source.pk}
+        traits_by_id = {trait.pk: trait for trait in self.traits.values()}
+        present = [self.groups[slug].pk for slug in listed if self.groups[slug].pk]
+        present = [pk for pk in present if by_id[pk].slug not in self.curated]
+        values: dict[tuple[str, str, str], TraitValue] = {}
+        for value in TraitValue.objects.filter(group_id__in=present):
+            # The related rows from those read already: no query per row.
+            value.group, value.trait = by_id[value.group_id], traits_by_id[value.trait_id]
+            value.source = sources_by_id.get(value.source_id) if value.source_id else None
+            values[(value.group.slug, value.trait.key, str(value.country))] = value
+        places: dict[tuple[str, str, str], Availability] = {}
+        for place in Availability.objects.filter(group_id__in=present):
+            place.group, place.source = by_id[place.group_id], sources_by_id[place.source_id]
+            places[(place.group.slug, str(place.country), place.region)] = place
+
+        for data in self.valid.traits:
+            cells = {**data, "country": str(data["country"])}
+            if data["group"] in self.curated:
+                self.note("unchanged", TRAIT_VALUE, cells)
+                continue
+            key = (data["group"], data["trait"], str(data["country"]))
+            current: Any = values.pop(key, None)
+            fields = {
+                name: data[name] for name in ("country", "value", "locator", "verified_on", "note")
+            }
+            wanted = data["source"] or None
+            if current is not None:
+                fields.pop("country")
+                if (current.source.key if current.source else None) != wanted:
+                    fields["source"] = self._source(wanted)
+            else:
+                fields.update(group=self.groups[data["group"]], trait=self.traits[data["trait"]])
+            fact = self.row(TraitValue, TRAIT_VALUE, current, fields, cells)
+            if wanted and (current is None or "source" in fields):
+                self.writes.links.append((fact, wanted))
+
+        for data in self.valid.availability:
+            cells = {**data, "country": str(data["country"])}
+            if data["group"] in self.curated:
+                self.note("unchanged", AVAILABILITY, cells)
+                continue
+            key = (data["group"], str(data["country"]), data["region"])
+            current = places.pop(key, None)
+            names = ("in_person_per_week", "online", "languages", "locator", "verified_on")
+            fields = {name: data[name] for name in names}
+            if current is None:
+                fields.update(
+                    group=self.groups[data["group"]], country=data["country"], region=data["region"]
+                )
+            elif current.source.key != data["source"]:
+                fields["source"] = self._source(data["source"])
+            fact = self.row(Availability, AVAILABILITY, current, fields, cells)
+            if current is None or "source" in fields:
+                self.writes.links.append((fact, data["source"]))
+
+        if self.overwrite:
+            # For the groups in the file, the file is the truth: facts it lacks go.
+            for value in values.values():
+                self.writes.delete.append(value)
+                self.note("delete", TRAIT_VALUE, _fact_cells(value))
+            for place in places.values():
+                self.writes.delete.append(place)
+                self.note("delete", AVAILABILITY, _fact_cells(place))
+
+    def _source(self, key: str | None) -> Source | None:
+        # A source the file adds has no id yet; it is linked once written.
+        return self.sources[key] if key else None
 
 
-@transaction.atomic
-@log.batch()
-def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportSummary:
-    """Write a validated document.
+def _fact_cells(fact: TraitValue | Availability) -> Row:
+    cells = {"group": fact.group.slug, "country": str(fact.country)}
+    if isinstance(fact, TraitValue):
+        return {**cells, "trait": fact.trait.key}
+    return {**cells, "region": fact.region}
+
+
+def _write(writes: _Writes, untouched: tuple[str, ...], counts: Counter[str]) -> ImportSummary:
+    reason = writes.reason
+    with log.batch():
+        for fact in writes.delete:
+            fact._change_reason = reason
+            fact.delete()
+        for model in (Source, Group, TraitValue, Availability):
+            if model in (TraitValue, Availability):
+                for fact, key in writes.links:
+                    if isinstance(fact, model):
+                        fact.source = writes.sources[key]
+            create_with_history(model, writes.create.get(model, []), reason=reason)
+            updates = writes.update.get(model, [])
+            for instance, changed in updates:
+                for name, value in changed.items():
+                    setattr(instance, name, value)
+            fields = {name for _instance, changed in updates for name in changed}
+            update_with_history(model, [i for i, _c in updates], fields, reason=reason)
+    return ImportSummary(
+        created=counts["create"],
+        updated=counts["update"],
+        deleted=counts["delete"],
+        unchanged=counts["unchanged"],
+        untouched_groups=untouched,
+    )
+
+
+def plan(document: Document, *, reason: str, overwrite: bool = True) -> Plan:
+    """What importing the document would change, ready to preview and to apply.
 
     With ``overwrite`` (an admin's import) the file is the truth for every group it
     lists: values are updated, and trait values and availability rows missing from
@@ -732,87 +878,23 @@ def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportS
     Groups absent from the file are left as they are.
     """
     valid = validate(document)
-    counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
-
-    sources = {source.key: source for source in Source.objects.all()}
-    for data in valid.sources:
-        source = sources.get(data["key"]) or Source(key=data["key"])
-        sources[data["key"]] = _save(source, data, reason, counts, overwrite=overwrite)
-
-    groups = {group.slug: group for group in Group.objects.all()}
-    # Without overwrite, the facts of a group already in the catalog are its curators'
-    # business: a fact they removed must not come back from the shipped file.
-    curated = set(groups) if not overwrite else set()
-    for data in valid.groups:
-        group = groups.get(data["slug"]) or Group(slug=data["slug"])
-        groups[data["slug"]] = _save(group, data, reason, counts, overwrite=overwrite)
-
-    traits = {trait.key: trait for trait in Trait.objects.all()}
-    file_groups = [groups[data["slug"]] for data in valid.groups]
-    existing_values = {
-        (value.group_id, value.trait_id, str(value.country)): value
-        for value in TraitValue.objects.filter(group__in=file_groups).select_related("source")
-    }
-    kept_values: set[int] = set()
-    for data in valid.traits:
-        if data["group"] in curated:
-            counts["unchanged"] += 1
-            continue
-        group, trait = groups[data["group"]], traits[data["trait"]]
-        values = {
-            "value": data["value"],
-            "source": sources[data["source"]] if data["source"] else None,
-            "locator": data["locator"],
-            "verified_on": data["verified_on"],
-            "note": data["note"],
-        }
-        country = str(data["country"])
-        value = existing_values.get((group.pk, trait.pk, country)) or TraitValue(
-            group=group, trait=trait, country=country
+    changes, writes, untouched = _Planner(valid, reason=reason, overwrite=overwrite).plan()
+    counts: Counter[str] = Counter(change.action for change in changes)
+    result = Plan(changes=changes, write=lambda: _write(writes, untouched, counts))
+    if untouched:
+        result.notes.append(
+            _("Groups not in the file are left as they are: %(slugs)s.")
+            % {"slugs": ", ".join(untouched)}
         )
-        kept_values.add(_save(value, values, reason, counts, overwrite=overwrite).pk)
+    return result
 
-    existing_places = {
-        (row.group_id, str(row.country), row.region): row
-        for row in Availability.objects.filter(group__in=file_groups).select_related("source")
-    }
-    kept_places: set[int] = set()
-    for data in valid.availability:
-        if data["group"] in curated:
-            counts["unchanged"] += 1
-            continue
-        group = groups[data["group"]]
-        values = {
-            "in_person_per_week": data["in_person_per_week"],
-            "online": data["online"],
-            "languages": data["languages"],
-            "source": sources[data["source"]],
-            "locator": data["locator"],
-            "verified_on": data["verified_on"],
-        }
-        key = (group.pk, str(data["country"]), data["region"])
-        place = existing_places.get(key) or Availability(
-            group=group, country=data["country"], region=data["region"]
-        )
-        kept_places.add(_save(place, values, reason, counts, overwrite=overwrite).pk)
 
-    if overwrite:
-        for value in existing_values.values():
-            if value.pk not in kept_values:
-                value._change_reason = reason  # type: ignore[attr-defined]
-                value.delete()
-                counts["deleted"] += 1
-        for row in existing_places.values():
-            if row.pk not in kept_places:
-                row._change_reason = reason  # type: ignore[attr-defined]
-                row.delete()
-                counts["deleted"] += 1
+def apply(document: Document, *, reason: str, overwrite: bool = True) -> ImportSummary:
+    """Plan and write the document in one transaction."""
+    summary: ImportSummary = plan(document, reason=reason, overwrite=overwrite).apply()
+    return summary
 
-    listed = {data["slug"] for data in valid.groups}
-    return ImportSummary(
-        created=counts["created"],
-        updated=counts["updated"],
-        deleted=counts["deleted"],
-        unchanged=counts["unchanged"],
-        untouched_groups=tuple(sorted(set(groups) - listed)),
-    )
+
+def plan_upload(data: bytes, filename: str) -> Plan:
+    """An administrator's upload, as a plan to preview (raises ``ImportRefused``)."""
+    return plan(parse_upload(data, filename), reason=IMPORT_REASON)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("export.json", views.catalog_export, {"fmt": "json"}, name="catalog-export-json"),
     path("export.zip", views.catalog_export, {"fmt": "zip"}, name="catalog-export-zip"),
     path("import/", views.catalog_import, name="catalog-import"),
+    path("import/<uuid:pk>/", views.catalog_import_preview, name="catalog-import-preview"),
     path("meetings.json", export_views.meeting_guide, name="meeting-guide-feed"),
     path("meetings/find/", finder.meeting_finder, name="meeting-finder"),
     path("hsds.json", export_views.hsds, name="hsds-export"),

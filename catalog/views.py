@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -9,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog import history, interchange
@@ -29,7 +32,10 @@ from catalog.forms import (
 )
 from catalog.models import Availability, Group, Source, Trait, TraitValue
 from catalog.services import save_group
+from curation import views as curation_views
 from curation.history import UndoError, find_entry, undo
+from curation.models import PendingImport
+from curation.views import Importer
 from studies.evidence import what_the_studies_say
 
 can_view = permission_required("catalog.view_group", raise_exception=True)
@@ -228,35 +234,53 @@ def catalog_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
+def _catalog_report(filename: str, summary: interchange.ImportSummary) -> list[tuple[int, str]]:
+    report = [
+        (
+            messages.SUCCESS,
+            _(
+                "Imported %(file)s: %(created)d created, %(updated)d updated, "
+                "%(deleted)d deleted, %(unchanged)d unchanged."
+            )
+            % {"file": filename, **summary.__dict__},
+        )
+    ]
+    if summary.untouched_groups:
+        report.append(
+            (
+                messages.INFO,
+                _("Groups not in the file were left as they are: %(slugs)s.")
+                % {"slugs": ", ".join(summary.untouched_groups)},
+            )
+        )
+    return report
+
+
+CATALOG_IMPORT = Importer(
+    kind=PendingImport.Kind.CATALOG,
+    form=ImportForm,
+    plan=interchange.plan_upload,
+    report=_catalog_report,
+    title=gettext_lazy("Review the catalog import"),
+    template="catalog/catalog_import.html",
+    upload_url="catalog:catalog-import",
+    preview_url="catalog:catalog-import-preview",
+    done_url="catalog:group-list",
+)
+
+
 @require_http_methods(["GET", "POST"])
 @can_change
 def catalog_import(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None)
-    errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            document = interchange.parse_upload(upload.read(), upload.name)
-            summary = interchange.apply(document, reason=interchange.IMPORT_REASON)
-        except interchange.CatalogImportError as error:
-            errors = error.errors
-        else:
-            messages.success(
-                request,
-                _(
-                    "Imported %(file)s: %(created)d created, %(updated)d updated, "
-                    "%(deleted)d deleted, %(unchanged)d unchanged."
-                )
-                % {"file": upload.name, **summary.__dict__},
-            )
-            if summary.untouched_groups:
-                messages.info(
-                    request,
-                    _("Groups not in the file were left as they are: %(slugs)s.")
-                    % {"slugs": ", ".join(summary.untouched_groups)},
-                )
-            return redirect("catalog:group-list")
-    return render(request, "catalog/catalog_import.html", {"form": form, "errors": errors})
+    """Upload a catalog file; a file without problems goes on to its preview."""
+    return curation_views.upload(request, CATALOG_IMPORT)
+
+
+@require_http_methods(["GET", "POST"])
+@can_change
+def catalog_import_preview(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """What an uploaded file would change (GET), and applying it (POST)."""
+    return curation_views.preview(request, CATALOG_IMPORT, pk)
 
 
 @require_GET

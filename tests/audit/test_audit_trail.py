@@ -12,6 +12,7 @@ from catalog.models import Group
 from referrals.models import Referral
 from referrals.services import record_choice
 from tests.catalog.test_editing import _form_data
+from tests.curation import pages
 from tests.factories import PASSWORD, ReferralFactory, UserFactory
 from tests.referrals.test_interfaces import FORM
 
@@ -115,13 +116,14 @@ def test_a_catalog_edit_is_recorded_with_its_curator(
 def test_an_import_records_every_change_in_a_few_queries(
     admin_client_, catalog_admin, reference_catalog, django_assert_max_num_queries
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     document = json.loads(admin_client_.get("/catalog/export.json").content)
     for group in document["groups"]:
         group["description"] += " Checked again."
-    upload = SimpleUploadedFile("catalog.json", json.dumps(document).encode())
-    assert admin_client_.post("/catalog/import/", {"file": upload}).status_code == 302
+    data = json.dumps(document).encode()
+    assert (
+        pages.import_file(admin_client_, "/catalog/import/", "catalog.json", data).status_code
+        == 302
+    )
     changed = _entries(area="catalog", action=Action.CHANGE, object_type="group")
     assert len(changed) == len(document["groups"])
     assert all(e.user == catalog_admin and "Imported from a file" in e.summary for e in changed)

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from catalog.models import Availability, Group, Trait, TraitValue
+from tests.curation import pages
 
 pytestmark = pytest.mark.django_db
 
@@ -204,12 +205,10 @@ def test_an_oversized_upload_is_refused_before_reading(admin_client_, reference_
 
 
 def test_an_import_with_a_long_file_name_is_recorded(admin_client_, reference_catalog):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     document = json.loads(admin_client_.get("/catalog/export.json").content)
     document["groups"][0]["description"] = "Changed by an import."
-    upload = SimpleUploadedFile("c" * 150 + ".json", json.dumps(document).encode())
-    assert admin_client_.post("/catalog/import/", {"file": upload}).status_code == 302
+    name, data = "c" * 150 + ".json", json.dumps(document).encode()
+    assert pages.import_file(admin_client_, "/catalog/import/", name, data).status_code == 302
     record = Group.history.latest()
     assert record.history_change_reason == "Imported from a file"
     page = admin_client_.get(
@@ -245,14 +244,13 @@ def test_import_page_rejects_a_bad_file_whole(admin_client_, reference_catalog):
 
 
 def test_export_then_import_through_the_pages(admin_client_, reference_catalog):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     exported = admin_client_.get("/catalog/export.zip")
     assert exported["Content-Disposition"].startswith(
         'attachment; filename="recovery-menu-catalog-'
     )
-    upload = SimpleUploadedFile("catalog.zip", exported.content, "application/zip")
-    response = admin_client_.post("/catalog/import/", {"file": upload}, follow=True)
+    response = pages.import_file(
+        admin_client_, "/catalog/import/", "catalog.zip", exported.content, follow=True
+    )
     assert "0 created, 0 updated, 0 deleted" in response.content.decode()
 
 

@@ -164,17 +164,23 @@ def build_world(counsellor: User) -> World:
 
 def _uploads(counsellor: User) -> dict[str, PendingImport]:
     """Files a catalog admin of the organisation uploaded, waiting for their preview to be
-    applied: one that adds a source to the catalog, and the studies as they are."""
+    applied: one that adds a source to the catalog (and names no group, so that what it
+    changes stays the same whatever other forms change meanwhile), and the studies as
+    they are."""
     curator = (
         User.objects.filter(
             organisation_id=counsellor.organisation_id, groups__name=Role.CATALOG_ADMIN
         ).first()
         or counsellor
     )
-    catalog = json.loads(catalog_interchange.export_json())
-    catalog["sources"].append(
-        {"key": "uploaded", "title": "Uploaded", "publisher": "", "url": "", "kind": "primary"}
-    )
+    catalog = {
+        "format": catalog_interchange.FORMAT_NAME,
+        "version": catalog_interchange.FORMAT_VERSION,
+        "sources": [
+            {"key": "uploaded", "title": "Uploaded", "publisher": "", "url": "", "kind": "primary"}
+        ],
+        "groups": [],
+    }
     return {
         "catalog_upload": PendingImport.keep(
             kind=PendingImport.Kind.CATALOG,

@@ -43,6 +43,7 @@ TOKEN_FIELD = "csrfmiddlewaretoken"
 # history at least): so the same POST without a token, which must write nothing, would
 # have written.
 WRITING_FORMS = {
+    "catalog:catalog-import-preview",
     "catalog:history-undo",
     "catalog:source-edit",
     "studies:history-undo",
@@ -105,7 +106,8 @@ def _post(client: Client, form: Form, token: str | None = None) -> Any:
 
 
 @pytest.fixture
-def world(reference_data, counsellor) -> World:
+def world(reference_data, counsellor, catalog_admin) -> World:
+    # The catalog admin first: the world holds files the admin uploaded.
     return build_world(counsellor)
 
 

@@ -6,8 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from catalog import interchange, reference
-from studies import interchange as studies_interchange
+from catalog import reference
+from curation.imports import ImportRefused
 from studies import reference as studies_reference
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         try:
             catalog = reference.load_catalog()
             studies = studies_reference.load_studies()
-        except (interchange.CatalogImportError, studies_interchange.StudiesImportError) as error:
+        except ImportRefused as error:
             raise CommandError("\n".join(error.errors)) from error
         self.stdout.write(
             f"Catalog: {catalog.created} created, {catalog.unchanged} already present.\n"
