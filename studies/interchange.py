@@ -1,9 +1,11 @@
 """Export and import of studies, in the JSON format of the shipped evidence.
 
 A study travels whole: its theme tree, participants, quotes, reference texts and
-findings. A file is checked completely before anything is written, and written
-in one transaction; an invalid file is rejected with every problem located
-(``studies[0].quotes[3].speaker``).
+findings. An import goes through ``curation``'s engine: the file is read within
+limits, checked completely with every problem located by the names a curator
+knows (“Study “vederhus-2020”, quote “celine-fifth-step”, field “speaker””),
+previewed as the themes, quotes and findings it adds, changes and removes, and
+written in one transaction.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit import log
 from catalog.models import Group, Trait
+from curation.documents import read_json
+from curation.imports import Change, ImportRefused, Plan, Problem, Problems
 from studies.models import (
     Finding,
     FindingTrait,
@@ -34,6 +38,10 @@ from studies.sources import is_source_text
 FORMAT_NAME = "recovery-menu-studies"
 FORMAT_VERSION = 1
 IMPORT_REASON = gettext_noop("Imported from a file")
+# Bounds on what an import reads: the three shipped studies are 90 kB.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# document → studies → study → themes → theme → children → … : theme trees are shallow.
+MAX_DEPTH = 16
 
 STUDY_FIELDS = (
     "key",
@@ -78,11 +86,13 @@ FINDING_KEYS = (
 )
 TRAIT_LINK_KEYS = ("trait", "direction")
 
-
-class StudiesImportError(Exception):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+# Kinds of change, translated when a preview shows them.
+STUDY = gettext_noop("study")
+THEME = gettext_noop("theme")
+PARTICIPANT = gettext_noop("participant")
+QUOTE = gettext_noop("quote")
+REFERENCE_TEXT = gettext_noop("reference text")
+FINDING = gettext_noop("finding")
 
 
 @dataclass(frozen=True)
@@ -184,54 +194,48 @@ def export_json(studies: list[Study] | None = None) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-# --- Parsing and validation -------------------------------------------------
+# --- Parsing and checking ---------------------------------------------------
 
 
-def parse_json(data: bytes, name: str = "the file") -> dict[str, Any]:
-    if not data.strip():
-        raise StudiesImportError([_("%(name)s is empty.") % {"name": name}])
-    try:
-        payload = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        raise StudiesImportError(
-            [_("%(name)s is not UTF-8 text. Save it as UTF-8 and try again.") % {"name": name}]
-        ) from error
-    except RecursionError as error:
-        raise StudiesImportError(
-            [_("%(name)s is nested too deeply to be a catalog.") % {"name": name}]
-        ) from error
-    except json.JSONDecodeError as error:
-        raise StudiesImportError(
-            [
-                _("%(name)s is not valid JSON: %(message)s (line %(line)d, column %(column)d).")
-                % {"name": name, "message": error.msg, "line": error.lineno, "column": error.colno}
-            ]
-        ) from error
+def parse_json(data: bytes, name: str = "studies.json") -> dict[str, Any]:
+    payload = read_json(data, name=name, max_bytes=MAX_UPLOAD_BYTES, max_depth=MAX_DEPTH)
     if not isinstance(payload, dict) or (payload.get("format"), payload.get("version")) != (
         FORMAT_NAME,
         FORMAT_VERSION,
     ):
-        raise StudiesImportError(
+        raise ImportRefused(
             [
-                _('%(name)s: "format" must be "%(format)s" and "version" %(version)d.')
-                % {"name": name, "format": FORMAT_NAME, "version": FORMAT_VERSION}
+                Problem(
+                    name,
+                    _("“format” must be “%(format)s” and “version” %(version)d.")
+                    % {"format": FORMAT_NAME, "version": FORMAT_VERSION},
+                )
             ]
         )
     if not isinstance(payload.get("studies"), list) or not payload["studies"]:
-        raise StudiesImportError(
-            [_('%(name)s: "studies" must be a non-empty list.') % {"name": name}]
-        )
+        raise ImportRefused([Problem(name, _("“studies” must be a non-empty list."))])
     return payload
 
 
-class _Checker:
+def _at(where: str, name: str) -> str:
+    """Where a problem is: the part, and the field named as it is in the file."""
+    return _("%(where)s, field “%(field)s”") % {"where": where, "field": name}
+
+
+def _part(study: str, kind: str, item: object, identity: str, number: int) -> str:
+    """``Study “vederhus-2020”, quote “celine-hinge”``; a part without its key by number."""
+    value = item.get(identity) if isinstance(item, dict) else None
+    if isinstance(value, str) and value:
+        return _("%(study)s, %(kind)s “%(key)s”") % {"study": study, "kind": _(kind), "key": value}
+    return _("%(study)s, %(kind)s number %(number)d") % {
+        "study": study,
+        "kind": _(kind),
+        "number": number,
+    }
+
+
+class _Checker(Problems):
     """Collects every problem of a document, each with where it is."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.errors.append(f"{where}: {message}")
 
     def keys(
         self, where: str, item: object, expected: tuple[str, ...], *, extra: bool = False
@@ -273,7 +277,7 @@ class _Checker:
     def items_of(self, where: str, item: dict[str, Any], key: str) -> list[Any]:
         value = item.get(key)
         if not isinstance(value, list):
-            self.add(f"{where}.{key}", _("must be a list."))
+            self.add(_at(where, key), _("must be a list."))
             return []
         return value
 
@@ -281,7 +285,7 @@ class _Checker:
         for field, problems in errors.items():
             for problem in problems:
                 for message in problem.messages:
-                    self.add(f"{where}.{field}", message)
+                    self.add(_at(where, field), message)
 
     def clean(self, where: str, instance: models.Model, exclude: list[str]) -> None:
         """The fields' own checks. The models' clean() reads the database for what the
@@ -291,8 +295,7 @@ class _Checker:
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 for message in messages:
-                    allowed = _allowed(instance, field)
-                    self.add(f"{where}.{field}", f"{message}{allowed}")
+                    self.add(_at(where, field), f"{message}{_allowed(instance, field)}")
 
     def unique(self, where: str, values: list[str], what: str) -> None:
         seen: set[str] = set()
@@ -316,7 +319,7 @@ def _allowed(instance: models.Model, field_name: str) -> str:
 
 
 @dataclass
-class _Plan:
+class _Checked:
     """One study of the file, checked and ready to write."""
 
     data: dict[str, Any]
@@ -328,33 +331,31 @@ class _Plan:
     findings: list[tuple[Finding, str, str | None, list[tuple[str, str]]]]
 
 
-def _named(where: str, item: object) -> str:
-    """A place in the file with the key of what is there: ``studies[0] (vederhus-2020)``."""
-    key = item.get("key") if isinstance(item, dict) else None
-    return f"{where} ({key})" if isinstance(key, str) and key else where
-
-
 def _check_study(
-    where: str, data: Any, check: _Checker, trait_keys: set[str], group_slugs: set[str]
-) -> _Plan | None:
-    where = _named(where, data)
+    number: int, data: Any, check: _Checker, trait_keys: set[str], group_slugs: set[str]
+) -> _Checked | None:
+    key = data.get("key") if isinstance(data, dict) else None
+    if isinstance(key, str) and key:
+        where = _("Study “%(key)s”") % {"key": key}
+    else:
+        where = _("Study number %(number)d") % {"number": number}
     if not check.keys(where, data, STUDY_KEYS) or not check.texts(
         where, data, ("key", "doi", "source_text")
     ):
         return None
     if data["source_text"] and not is_source_text(data["source_text"]):
         check.add(
-            f"{where}.source_text",
+            _at(where, "source_text"),
             _("“%(file)s” is not a source text shipped in studies/data/sources/.")
             % {"file": data["source_text"]},
         )
     study = Study(**{name: data[name] for name in STUDY_FIELDS})
     check.clean(where, study, exclude=[])
-    plan = _Plan(data, study, [], [], [], [], [])
+    plan = _Checked(data, study, [], [], [], [], [])
 
-    def walk(nodes: list[Any], parent: str | None, path: str) -> None:
-        for index, node in enumerate(nodes):
-            node_where = f"{path}[{index}]"
+    def walk(nodes: list[Any], parent: str | None) -> None:
+        for node in nodes:
+            node_where = _part(where, THEME, node, "key", len(plan.themes) + 1)
             if not check.keys(node_where, node, THEME_KEYS) or not check.texts(
                 node_where, node, ("key",)
             ):
@@ -363,16 +364,14 @@ def _check_study(
             theme.description = node["description"]
             check.clean(node_where, theme, exclude=["study", "parent"])
             plan.themes.append((theme, parent))
-            walk(
-                check.items_of(node_where, node, "children"), node["key"], f"{node_where}.children"
-            )
+            walk(check.items_of(node_where, node, "children"), node["key"])
 
-    walk(check.items_of(where, data, "themes"), None, f"{where}.themes")
+    walk(check.items_of(where, data, "themes"), None)
     theme_keys = [theme.key for theme, _parent in plan.themes]
-    check.unique(f"{where}.themes", theme_keys, _("theme key"))
+    check.unique(where, theme_keys, _("theme key"))
 
-    for index, item in enumerate(check.items_of(where, data, "participants")):
-        item_where = f"{where}.participants[{index}]"
+    for number, item in enumerate(check.items_of(where, data, "participants"), start=1):
+        item_where = _part(where, PARTICIPANT, item, "pseudonym", number)
         if not check.keys(item_where, item, PARTICIPANT_CORE, extra=True) or not check.texts(
             item_where, item, ("pseudonym",)
         ):
@@ -386,10 +385,10 @@ def _check_study(
         check.clean(item_where, participant, exclude=["study"])
         plan.participants.append(participant)
     pseudonyms = [participant.pseudonym for participant in plan.participants]
-    check.unique(f"{where}.participants", pseudonyms, _("pseudonym"))
+    check.unique(where, pseudonyms, _("pseudonym"))
 
-    for index, item in enumerate(check.items_of(where, data, "quotes")):
-        item_where = _named(f"{where}.quotes[{index}]", item)
+    for number, item in enumerate(check.items_of(where, data, "quotes"), start=1):
+        item_where = _part(where, QUOTE, item, "key", number)
         if not check.keys(item_where, item, QUOTE_KEYS) or not check.texts(
             item_where, item, ("key", "speaker", "text", "kind")
         ):
@@ -408,25 +407,25 @@ def _check_study(
         )
         if item["speaker"] is not None and item["speaker"] not in pseudonyms:
             check.add(
-                f"{item_where}.speaker",
+                _at(item_where, "speaker"),
                 _("“%(speaker)s” is not a participant of this study.")
                 % {"speaker": item["speaker"]},
             )
         themes = item["themes"] if isinstance(item["themes"], list) else []
         if not all(isinstance(key, str) for key in themes):
-            check.add(f"{item_where}.themes", _("must be a list of theme keys."))
+            check.add(_at(item_where, "themes"), _("must be a list of theme keys."))
             themes = [key for key in themes if isinstance(key, str)]
         if not themes:
-            check.add(f"{item_where}.themes", _("a quote illustrates at least one theme."))
+            check.add(_at(item_where, "themes"), _("a quote illustrates at least one theme."))
         for key in themes:
             if key not in theme_keys:
-                check.add(f"{item_where}.themes", _("unknown theme “%(key)s”.") % {"key": key})
+                check.add(_at(item_where, "themes"), _("unknown theme “%(key)s”.") % {"key": key})
         plan.quotes.append((quote, item["speaker"], themes))
     quote_keys = [quote.key for quote, _s, _t in plan.quotes]
-    check.unique(f"{where}.quotes", quote_keys, _("quote key"))
+    check.unique(where, quote_keys, _("quote key"))
 
-    for index, item in enumerate(check.items_of(where, data, "reference_texts")):
-        item_where = f"{where}.reference_texts[{index}]"
+    for number, item in enumerate(check.items_of(where, data, "reference_texts"), start=1):
+        item_where = _part(where, REFERENCE_TEXT, item, "key", number)
         if not check.keys(item_where, item, REFERENCE_KEYS) or not check.texts(
             item_where, item, ("key",)
         ):
@@ -436,8 +435,8 @@ def _check_study(
         plan.references.append(reference)
 
     kinds = {quote.key: quote.kind for quote, _s, _t in plan.quotes}
-    for index, item in enumerate(check.items_of(where, data, "findings")):
-        item_where = _named(f"{where}.findings[{index}]", item)
+    for number, item in enumerate(check.items_of(where, data, "findings"), start=1):
+        item_where = _part(where, FINDING, item, "key", number)
         if not check.keys(item_where, item, FINDING_KEYS) or not check.texts(
             item_where, item, ("key", "theme", "quote", "fellowship")
         ):
@@ -455,12 +454,16 @@ def _check_study(
         # file's own quotes and the catalog's groups are checked here instead.
         check.clean(item_where, finding, exclude=["study", "theme", "quote"])
         if item["theme"] not in theme_keys:
-            check.add(f"{item_where}.theme", _("unknown theme “%(key)s”.") % {"key": item["theme"]})
+            check.add(
+                _at(item_where, "theme"), _("unknown theme “%(key)s”.") % {"key": item["theme"]}
+            )
         if item["quote"] is not None and item["quote"] not in quote_keys:
-            check.add(f"{item_where}.quote", _("unknown quote “%(key)s”.") % {"key": item["quote"]})
+            check.add(
+                _at(item_where, "quote"), _("unknown quote “%(key)s”.") % {"key": item["quote"]}
+            )
         elif kinds.get(item["quote"]) == Quote.Kind.PHRASE:
             check.add(
-                f"{item_where}.quote",
+                _at(item_where, "quote"),
                 _(
                     "“%(key)s” is a phrase the authors quote in their own account; a "
                     "finding's illustrating quote is a participant's block or inline quote, "
@@ -470,90 +473,134 @@ def _check_study(
             )
         if item["fellowship"] and item["fellowship"] not in group_slugs:
             check.add(
-                f"{item_where}.fellowship",
+                _at(item_where, "fellowship"),
                 _("“%(slug)s” is not a group of the catalog.") % {"slug": item["fellowship"]},
             )
         links: list[tuple[str, str]] = []
-        for link_index, link in enumerate(check.items_of(item_where, item, "traits")):
-            link_where = f"{item_where}.traits[{link_index}]"
+        for link_number, link in enumerate(check.items_of(item_where, item, "traits"), start=1):
+            link_where = _part(item_where, gettext_noop("trait"), link, "trait", link_number)
             if not check.keys(link_where, link, TRAIT_LINK_KEYS) or not check.texts(
                 link_where, link, ("trait", "direction")
             ):
                 continue
             if link["trait"] not in trait_keys:
                 check.add(
-                    f"{link_where}.trait",
+                    link_where,
                     _("unknown trait “%(trait)s”. Allowed: %(allowed)s.")
                     % {"trait": link["trait"], "allowed": ", ".join(sorted(trait_keys))},
                 )
             if link["direction"] not in FindingTrait.Direction.values:
                 check.add(
-                    f"{link_where}.direction",
+                    _at(link_where, "direction"),
                     _("Allowed: %(values)s.")
                     % {"values": ", ".join(FindingTrait.Direction.values)},
                 )
             links.append((link["trait"], link["direction"]))
         if not links:
-            check.add(f"{item_where}.traits", _("a finding speaks to at least one trait."))
+            check.add(_at(item_where, "traits"), _("a finding speaks to at least one trait."))
         plan.findings.append((finding, item["theme"], item["quote"], links))
-    check.unique(f"{where}.findings", [f.key for f, _t, _q, _l in plan.findings], _("finding key"))
+    check.unique(where, [f.key for f, _t, _q, _l in plan.findings], _("finding key"))
     return plan
 
 
-def validate(payload: dict[str, Any]) -> list[_Plan]:
+def validate(payload: dict[str, Any]) -> list[_Checked]:
+    """Check every study; raise ``ImportRefused`` with every problem of the document."""
     check = _Checker()
     trait_keys = set(Trait.objects.values_list("key", flat=True))
     group_slugs = set(Group.objects.values_list("slug", flat=True))
-    plans = []
-    for index, data in enumerate(payload["studies"]):
-        plan = _check_study(f"studies[{index}]", data, check, trait_keys, group_slugs)
-        if plan is not None:
-            plans.append(plan)
-    check.unique("studies", [plan.study.key for plan in plans], _("study key"))
-    check.unique("studies", [plan.study.doi for plan in plans], _("DOI"))
+    checked = []
+    for number, data in enumerate(payload["studies"], start=1):
+        study = _check_study(number, data, check, trait_keys, group_slugs)
+        if study is not None:
+            checked.append(study)
+    where = _("The file's studies")
+    check.unique(where, [item.study.key for item in checked], _("study key"))
+    check.unique(where, [item.study.doi for item in checked], _("DOI"))
     taken = dict(Study.objects.values_list("doi", "key"))
-    for index, plan in enumerate(plans):
-        owner = taken.get(plan.study.doi)
-        if owner is not None and owner != plan.study.key:
+    for item in checked:
+        owner = taken.get(item.study.doi)
+        if owner is not None and owner != item.study.key:
             check.add(
-                f"studies[{index}].doi",
+                _at(_("Study “%(key)s”") % {"key": item.study.key}, "doi"),
                 _("DOI %(doi)s belongs to the study “%(key)s” already.")
-                % {"doi": plan.study.doi, "key": owner},
+                % {"doi": item.study.doi, "key": owner},
             )
-    if check.errors:
-        raise StudiesImportError(check.errors)
-    return plans
+    check.refuse_if_any()
+    return checked
 
 
-# --- Writing ----------------------------------------------------------------
+# --- Planning and writing ---------------------------------------------------
 
 
-def _write(plan: _Plan, study: Study, reason: str) -> None:
+def _parts(study: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """A study in the export's format, as its parts by kind and key, to compare."""
+    themes: dict[str, dict[str, Any]] = {}
+
+    def walk(nodes: list[dict[str, Any]], parent: str | None) -> None:
+        for node in nodes:
+            themes[node["key"]] = {
+                **{k: v for k, v in node.items() if k != "children"},
+                "parent": parent,
+            }
+            walk(node["children"], node["key"])
+
+    walk(study["themes"], None)
+    return {
+        STUDY: {study["key"]: {name: study[name] for name in STUDY_FIELDS}},
+        THEME: themes,
+        PARTICIPANT: {item["pseudonym"]: item for item in study["participants"]},
+        QUOTE: {item["key"]: item for item in study["quotes"]},
+        REFERENCE_TEXT: {item["key"]: item for item in study["reference_texts"]},
+        FINDING: {item["key"]: item for item in study["findings"]},
+    }
+
+
+def _changes(key: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
+    """What replacing a study (or creating it, ``old`` None) changes, part by part."""
+    where = _("Study “%(key)s”") % {"key": key}
+    before, after = (_parts(old) if old else {}), _parts(new)
+    changes = []
+    for kind, parts in after.items():
+        previous = before.get(kind, {})
+        for part_key in [*parts, *(k for k in previous if k not in parts)]:
+            name = where if kind == STUDY else f"{where}, {_(kind)} “{part_key}”"
+            if part_key not in previous:
+                changes.append(Change("create", kind, name))
+            elif part_key not in parts:
+                changes.append(Change("delete", kind, name))
+            else:
+                a, b = previous[part_key], parts[part_key]
+                fields = tuple(sorted(k for k in {*a, *b} if a.get(k) != b.get(k)))
+                changes.append(Change("update" if fields else "unchanged", kind, name, fields))
+    return changes
+
+
+def _write_parts(checked: _Checked, study: Study, reason: str) -> None:
     themes: dict[str, Theme] = {}
-    for position, (theme, parent) in enumerate(plan.themes):
+    for position, (theme, parent) in enumerate(checked.themes):
         theme.study, theme.parent, theme.position = study, themes.get(parent or ""), position
         theme._change_reason = reason  # type: ignore[attr-defined]
         theme.save()
         themes[theme.key] = theme
     participants: dict[str, Participant] = {}
-    for position, participant in enumerate(plan.participants):
+    for position, participant in enumerate(checked.participants):
         participant.study, participant.position = study, position
         participant._change_reason = reason  # type: ignore[attr-defined]
         participant.save()
         participants[participant.pseudonym] = participant
     quotes: dict[str, Quote] = {}
-    for position, (quote, speaker, theme_keys) in enumerate(plan.quotes):
+    for position, (quote, speaker, theme_keys) in enumerate(checked.quotes):
         quote.study, quote.position = study, position
         quote.speaker = participants[speaker] if speaker else None
         quote._change_reason = reason  # type: ignore[attr-defined]
         quote.save()
         quote.themes.set([themes[key] for key in theme_keys])
         quotes[quote.key] = quote
-    for reference in plan.references:
+    for reference in checked.references:
         reference.study = study
         reference.save()
     traits = {trait.key: trait for trait in Trait.objects.all()}
-    for position, (finding, theme_key, quote_key, links) in enumerate(plan.findings):
+    for position, (finding, theme_key, quote_key, links) in enumerate(checked.findings):
         finding.study, finding.position = study, position
         finding.theme = themes[theme_key]
         finding.quote = quotes[quote_key] if quote_key else None
@@ -565,39 +612,76 @@ def _write(plan: _Plan, study: Study, reason: str) -> None:
             )
 
 
-@transaction.atomic
-@log.batch()
-def apply(payload: dict[str, Any], *, reason: str, overwrite: bool = True) -> ImportSummary:
-    """Write checked studies.
+def _write(
+    checked: list[_Checked], create: set[str], replace: dict[str, Study], reason: str
+) -> ImportSummary:
+    """Create the studies ``create`` names and replace those of ``replace`` (by key);
+    the others are left as they are."""
+    created = replaced = 0
+    with log.batch():
+        for item in checked:
+            study = replace.get(item.study.key)
+            if study is not None:
+                for related in (study.findings, study.quotes, study.reference_texts):
+                    related.all().delete()
+                study.participants.all().delete()
+                study.themes.all().delete()
+                for name in STUDY_FIELDS:
+                    setattr(study, name, getattr(item.study, name))
+                replaced += 1
+            elif item.study.key in create:
+                study = item.study
+                created += 1
+            else:
+                continue
+            study._change_reason = reason  # type: ignore[attr-defined]
+            study.save()
+            _write_parts(item, study, reason)
+    return ImportSummary(
+        created=created, replaced=replaced, unchanged=len(checked) - created - replaced
+    )
+
+
+def plan(payload: dict[str, Any], *, reason: str, overwrite: bool = True) -> Plan:
+    """What importing the studies would change, ready to preview and to apply.
 
     A study new to the database is created. With ``overwrite`` (an admin's import)
     a study already present is replaced by the file's version, unless they are the
     same; without it (loading the shipped evidence) a present study is kept as
     curated.
     """
-    plans = validate(payload)
-    created = replaced = unchanged = 0
+    checked = validate(payload)
     existing = {study.key: study for study in Study.objects.all()}
-    for plan in plans:
-        study = existing.get(plan.study.key)
-        if study is not None:
-            if not overwrite or export_study(study) == _normalised(plan.data):
-                unchanged += 1
-                continue
-            for related in (study.findings, study.quotes, study.reference_texts):
-                related.all().delete()
-            study.participants.all().delete()
-            study.themes.all().delete()
-            for name in STUDY_FIELDS:
-                setattr(study, name, getattr(plan.study, name))
-            replaced += 1
-        else:
-            study = plan.study
-            created += 1
-        study._change_reason = reason  # type: ignore[attr-defined]
-        study.save()
-        _write(plan, study, reason)
-    return ImportSummary(created=created, replaced=replaced, unchanged=unchanged)
+    changes: list[Change] = []
+    create: set[str] = set()
+    replace: dict[str, Study] = {}
+    for item in checked:
+        key = item.study.key
+        study = existing.get(key)
+        new = _normalised(item.data)
+        if study is None:
+            create.add(key)
+            changes.extend(_changes(key, None, new))
+            continue
+        old = export_study(study)
+        if not overwrite or old == new:
+            name = _("Study “%(key)s”") % {"key": key}
+            changes.append(Change("unchanged", STUDY, name))
+            continue
+        replace[key] = study
+        changes.extend(_changes(key, old, new))
+    return Plan(changes=changes, write=lambda: _write(checked, create, replace, reason))
+
+
+def apply(payload: dict[str, Any], *, reason: str, overwrite: bool = True) -> ImportSummary:
+    """Plan and write the studies in one transaction."""
+    summary: ImportSummary = plan(payload, reason=reason, overwrite=overwrite).apply()
+    return summary
+
+
+def plan_upload(data: bytes, filename: str) -> Plan:
+    """An administrator's upload, as a plan to preview (raises ``ImportRefused``)."""
+    return plan(parse_json(data, filename), reason=IMPORT_REASON)
 
 
 def _normalised(data: dict[str, Any]) -> dict[str, Any]:

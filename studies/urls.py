@@ -11,6 +11,7 @@ urlpatterns = [
     path("search/", views.quote_search, name="quote-search"),
     path("export.json", views.studies_export, name="studies-export"),
     path("import/", views.studies_import, name="studies-import"),
+    path("import/<uuid:pk>/", views.studies_import_preview, name="studies-import-preview"),
     path("<slug:key>/", views.study_detail, name="study-detail"),
     path("<slug:key>/themes/<slug:theme_key>/", views.theme_detail, name="theme-detail"),
     path("<slug:key>/quotes/<slug:quote_key>/edit/", views.quote_edit, name="quote-edit"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -8,9 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from curation import views as curation_views
 from curation.history import UndoError, find_entry, undo
+from curation.models import PendingImport
+from curation.views import Importer
 from studies import evidence, interchange
 from studies.forms import FindingForm, FindingTraitFormSet, QuoteForm, SearchForm, StudyImportForm
 from studies.history import study_history
@@ -160,26 +166,35 @@ def studies_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _studies_report(filename: str, summary: interchange.ImportSummary) -> list[tuple[int, str]]:
+    message = _(
+        "Imported %(file)s: %(created)d created, %(replaced)d replaced, %(unchanged)d unchanged."
+    ) % {"file": filename, **summary.__dict__}
+    return [(messages.SUCCESS, message)]
+
+
+STUDIES_IMPORT = Importer(
+    kind=PendingImport.Kind.STUDIES,
+    form=StudyImportForm,
+    plan=interchange.plan_upload,
+    report=_studies_report,
+    title=gettext_lazy("Review the studies import"),
+    template="studies/studies_import.html",
+    upload_url="studies:studies-import",
+    preview_url="studies:studies-import-preview",
+    done_url="studies:study-list",
+)
+
+
 @require_http_methods(["GET", "POST"])
 @can_curate
 def studies_import(request: HttpRequest) -> HttpResponse:
-    form = StudyImportForm(request.POST or None, request.FILES or None)
-    errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            payload = interchange.parse_json(upload.read(), upload.name)
-            summary = interchange.apply(payload, reason=interchange.IMPORT_REASON)
-        except interchange.StudiesImportError as error:
-            errors = error.errors
-        else:
-            messages.success(
-                request,
-                _(
-                    "Imported %(file)s: %(created)d created, %(replaced)d replaced, "
-                    "%(unchanged)d unchanged."
-                )
-                % {"file": upload.name, **summary.__dict__},
-            )
-            return redirect("studies:study-list")
-    return render(request, "studies/studies_import.html", {"form": form, "errors": errors})
+    """Upload a studies file; a file without problems goes on to its preview."""
+    return curation_views.upload(request, STUDIES_IMPORT)
+
+
+@require_http_methods(["GET", "POST"])
+@can_curate
+def studies_import_preview(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """What an uploaded file would change (GET), and applying it (POST)."""
+    return curation_views.preview(request, STUDIES_IMPORT, pk)

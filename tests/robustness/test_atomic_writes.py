@@ -11,18 +11,19 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 
 from audit.models import AuditEntry
 from catalog import interchange as catalog_interchange
 from catalog.models import Availability, Group, Source, TraitValue
+from curation.models import PendingImport
 from referrals import tallies
 from referrals.followup import Checkpoint, Outcome
 from referrals.models import FollowUp, FollowUpReason, Referral
 from referrals.services import record_choice, record_follow_up
 from studies import interchange as studies_interchange
 from studies.models import Finding, FindingTrait, Participant, Quote, ReferenceText, Study, Theme
+from tests.curation import pages
 from tests.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,8 @@ def test_a_catalog_import_failing_midway_writes_nothing(reference_catalog):
     new_source = Source.objects.filter(key="new-source").exists
     document = catalog_interchange.parse_json(_catalog_changes())
     with (
-        failing(TraitValue, "save", on_call=3, written=new_source) as written,
+        # The trait values are updated after the sources and groups are written.
+        failing(TraitValue.objects, "bulk_update", on_call=1, written=new_source) as written,
         pytest.raises(OperationalError),
     ):
         catalog_interchange.apply(document, reason="test")
@@ -99,14 +101,20 @@ def test_a_catalog_import_through_the_page_failing_midway_writes_nothing(
     admin_client_, reference_catalog
 ):
     before = _catalog()
-    upload = SimpleUploadedFile("catalog.json", _catalog_changes())
+    uploaded = pages.upload(admin_client_, "/catalog/import/", "catalog.json", _catalog_changes())
+    preview = pages.preview_path(uploaded)
+    digest = pages.digest(admin_client_, preview)
     new_source = Source.objects.filter(key="new-source").exists
-    with failing(TraitValue, "save", on_call=3, written=new_source) as written:
-        response = admin_client_.post("/catalog/import/", {"file": upload})
+    with failing(TraitValue.objects, "bulk_update", on_call=1, written=new_source) as written:
+        response = admin_client_.post(preview, {"digest": digest})
     assert written == [True]
     assert response.status_code == 503
     assert "nothing was half-saved" in response.content.decode()
     assert _catalog() == before
+    # The upload is not used up: it can be applied once the database is back.
+    assert PendingImport.objects.get().applied_at is None
+    assert admin_client_.post(preview, {"digest": digest}).status_code == 302
+    assert Source.objects.filter(key="new-source").exists()
 
 
 def test_the_catalog_is_written_when_nothing_fails(reference_catalog):
@@ -163,9 +171,11 @@ def test_a_studies_import_through_the_page_failing_midway_writes_nothing(
     admin_client_, reference_data
 ):
     before = _studies()
-    upload = SimpleUploadedFile("studies.json", _studies_changes())
+    uploaded = pages.upload(admin_client_, "/studies/import/", "studies.json", _studies_changes())
+    preview = pages.preview_path(uploaded)
+    digest = pages.digest(admin_client_, preview)
     with failing(FindingTrait.objects, "create", on_call=2, written=_sample) as written:
-        response = admin_client_.post("/studies/import/", {"file": upload})
+        response = admin_client_.post(preview, {"digest": digest})
     assert written == [SAMPLE]
     assert response.status_code == 503
     assert _studies() == before

@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
+from curation.imports import ImportRefused
 from studies import interchange
 from studies.models import Finding, FindingTrait, Quote, Study, Theme
+from tests.curation import pages
 
 pytestmark = pytest.mark.django_db
 
@@ -114,15 +115,17 @@ def test_an_imported_study_replaces_the_present_one(admin_client_, reference_dat
     document = json.loads(admin_client_.get("/studies/export.json").content)
     study = next(s for s in document["studies"] if s["key"] == "dekkers-2020")
     study["sample"] = "Eleven members of NA in Flanders."
-    upload = SimpleUploadedFile("studies.json", json.dumps(document).encode())
-    response = admin_client_.post("/studies/import/", {"file": upload}, follow=True)
+    data = json.dumps(document).encode()
+    response = pages.import_file(
+        admin_client_, "/studies/import/", "studies.json", data, follow=True
+    )
     assert "1 replaced" in response.content.decode()
     assert Study.objects.get(key="dekkers-2020").sample == "Eleven members of NA in Flanders."
 
 
 def _rejected(document: dict[str, object]) -> list[str]:
     before = (Study.objects.count(), Theme.objects.count(), Quote.objects.count())
-    with pytest.raises(interchange.StudiesImportError) as caught:
+    with pytest.raises(ImportRefused) as caught:
         interchange.apply(interchange.parse_json(json.dumps(document).encode()), reason="test")
     assert (Study.objects.count(), Theme.objects.count(), Quote.objects.count()) == before
     return caught.value.errors
@@ -137,15 +140,18 @@ def test_bad_study_files_are_rejected_whole_naming_where(reference_data):
     norwegian["findings"][1]["traits"][0]["direction"] = "maybe"
     norwegian["themes"][0]["level"] = "chapter"
     errors = _rejected(document)
-    index = document["studies"].index(norwegian)
-    where = f"studies[{index}] (vederhus-2020)"
-    quotes = [f"{where}.quotes[{n}] ({norwegian['quotes'][n]['key']})" for n in (0, 1)]
-    findings = [f"{where}.findings[{n}] ({norwegian['findings'][n]['key']})" for n in (0, 1)]
-    assert any(e.startswith(f"{quotes[0]}.speaker") and "Nobody" in e for e in errors)
-    assert any(e.startswith(f"{quotes[1]}.themes") and "no-such-theme" in e for e in errors)
-    assert any(e.startswith(f"{findings[0]}.traits[0].trait") and "flying" in e for e in errors)
-    assert any(e.startswith(f"{findings[1]}.traits[0].direction") for e in errors)
-    assert any(e.startswith(f"{where}.themes[0].level") and "final_theme" in e for e in errors)
+    where = "Study “vederhus-2020”"
+    quotes = [f"{where}, quote “{norwegian['quotes'][n]['key']}”" for n in (0, 1)]
+    findings = [f"{where}, finding “{norwegian['findings'][n]['key']}”" for n in (0, 1)]
+    theme = f"{where}, theme “{norwegian['themes'][0]['key']}”"
+    assert any(e.startswith(f"{quotes[0]}, field “speaker”: ") and "Nobody" in e for e in errors)
+    assert any(
+        e.startswith(f"{quotes[1]}, field “themes”: ") and "no-such-theme" in e for e in errors
+    )
+    assert f"{findings[0]}, trait “flying”: unknown trait “flying”." in "\n".join(errors)
+    assert any(e.startswith(f"{findings[1]}, trait “") and "“direction”" in e for e in errors)
+    assert any(e.startswith(f"{theme}, field “level”: ") and "final_theme" in e for e in errors)
+    assert len(errors) == 5, errors
 
 
 def test_missing_fields_and_empty_files_are_rejected(reference_data):
@@ -153,10 +159,14 @@ def test_missing_fields_and_empty_files_are_rejected(reference_data):
     norwegian = next(s for s in document["studies"] if s["key"] == "vederhus-2020")
     del norwegian["quotes"][0]["text"]
     errors = _rejected(document)
-    assert any("quotes[0]" in e and "missing field(s): text" in e for e in errors)
-    with pytest.raises(interchange.StudiesImportError):
+    quote = norwegian["quotes"][0]["key"]
+    assert any(
+        e.startswith(f"Study “vederhus-2020”, quote “{quote}”: missing field(s): text")
+        for e in errors
+    ), errors
+    with pytest.raises(ImportRefused):
         interchange.parse_json(b"", "studies.json")
-    with pytest.raises(interchange.StudiesImportError):
+    with pytest.raises(ImportRefused):
         interchange.parse_json("ø".encode("latin-1"), "studies.json")
 
 
@@ -168,9 +178,15 @@ def test_odd_values_in_a_study_file_are_errors_not_crashes(reference_data):
     norwegian["themes"][0]["key"] = {"not": "text"}
     norwegian["source_text"] = "../../config/settings.py"
     errors = _rejected(document)
-    assert any((".doi" in e and "appears twice" in e) or "belongs to" in e for e in errors), errors
-    assert any("themes[0]" in e and "must be text" in e for e in errors), errors
-    assert any(".source_text" in e and "not a source text" in e for e in errors), errors
+    assert any(e.startswith("The file's studies: DOI") and "appears twice" in e for e in errors)
+    assert any(
+        e.startswith("Study “vederhus-2020”, theme number 1: ") and "must be text" in e
+        for e in errors
+    ), errors
+    assert any(
+        e.startswith("Study “vederhus-2020”, field “source_text”: ") and "not a source text" in e
+        for e in errors
+    ), errors
 
 
 def test_study_history_queries_do_not_grow_with_its_history(

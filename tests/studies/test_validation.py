@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from catalog.models import Group
+from curation.imports import ImportRefused
 from studies import interchange
 from studies.evidence import what_the_studies_say
 from studies.models import Finding, Quote
@@ -155,13 +156,13 @@ def test_the_finding_form_refuses_two_sentences_a_phrase_and_an_unknown_group(
 
 def _norwegian(document: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     studies = document["studies"]
-    index, study = next((i, s) for i, s in enumerate(studies) if s["key"] == NORWEGIAN)
-    return f"studies[{index}] ({NORWEGIAN})", study
+    study = next(s for s in studies if s["key"] == NORWEGIAN)
+    return f"Study “{NORWEGIAN}”", study
 
 
 def _errors(document: dict[str, Any]) -> list[str]:
     before = interchange.export_json()
-    with pytest.raises(interchange.StudiesImportError) as caught:
+    with pytest.raises(ImportRefused) as caught:
         interchange.apply(interchange.parse_json(json.dumps(document).encode()), reason="test")
     assert interchange.export_json() == before
     return caught.value.errors
@@ -177,7 +178,7 @@ def test_an_import_refuses_a_phrase_as_a_findings_quote_naming_the_finding(refer
     index = _at(study, "findings", "psychiatric-comorbidity")
     study["findings"][index]["quote"] = "messed-up"
     errors = _errors(document)
-    expected = f"{where}.findings[{index}] (psychiatric-comorbidity).quote"
+    expected = f"{where}, finding “psychiatric-comorbidity”, field “quote”: "
     assert any(e.startswith(expected) and "“messed-up” is a phrase" in e for e in errors), errors
 
 
@@ -189,11 +190,13 @@ def test_an_import_refuses_quotes_that_cut_a_sentence_or_are_fragments(reference
     fragment = _at(study, "quotes", "celine-hinge-everything")
     study["quotes"][fragment].update(text="hinge everything", speaker=None)
     errors = _errors(document)
-    cut_at = f"{where}.quotes[{cut}] (celine-fifth-step-vulnerable).text"
-    fragment_at = f"{where}.quotes[{fragment}] (celine-hinge-everything)"
+    cut_at = f"{where}, quote “celine-fifth-step-vulnerable”, field “text”: "
+    fragment_at = f"{where}, quote “celine-hinge-everything”"
     assert any(e.startswith(cut_at) and "cuts a sentence" in e for e in errors), errors
-    assert any(e.startswith(f"{fragment_at}.text") and "at least 5 words" in e for e in errors)
-    assert any(e.startswith(f"{fragment_at}.speaker") for e in errors), errors
+    assert any(
+        e.startswith(f"{fragment_at}, field “text”: ") and "at least 5 words" in e for e in errors
+    )
+    assert any(e.startswith(f"{fragment_at}, field “speaker”: ") for e in errors), errors
 
 
 def test_an_import_refuses_a_summary_of_two_sentences_and_an_unknown_fellowship(reference_data):
@@ -203,19 +206,22 @@ def test_an_import_refuses_a_summary_of_two_sentences_and_an_unknown_fellowship(
     study["findings"][index]["summary"] = "Some feel judged. Others do not."
     study["findings"][index]["fellowship"] = "no-such-group"
     errors = _errors(document)
-    at = f"{where}.findings[{index}] (hierarchy-of-success)"
-    assert any(e.startswith(f"{at}.summary") and "one sentence" in e for e in errors), errors
-    assert any(e.startswith(f"{at}.fellowship") and "no-such-group" in e for e in errors)
+    at = f"{where}, finding “hierarchy-of-success”"
+    assert any(e.startswith(f"{at}, field “summary”: ") and "one sentence" in e for e in errors)
+    assert any(
+        e.startswith(f"{at}, field “fellowship”: ") and "no-such-group" in e for e in errors
+    ), errors
 
 
 def test_an_import_refuses_a_finding_without_summary_or_locator(reference_data):
     document = json.loads(interchange.export_json())
-    _where, study = _norwegian(document)
+    where, study = _norwegian(document)
     del study["findings"][0]["summary"]
     study["findings"][1]["locator"] = ""
     errors = _errors(document)
-    assert any("findings[0]" in e and "missing field(s): summary" in e for e in errors), errors
-    assert any(".findings[1]" in e and e.split(": ")[0].endswith(".locator") for e in errors)
+    first, second = (f"{where}, finding “{study['findings'][n]['key']}”" for n in (0, 1))
+    assert any(e.startswith(f"{first}: missing field(s): summary") for e in errors), errors
+    assert any(e.startswith(f"{second}, field “locator”: ") for e in errors), errors
 
 
 def test_the_export_carries_the_new_fields_and_kinds_and_round_trips(reference_data):
