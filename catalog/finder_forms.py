@@ -51,7 +51,7 @@ class Choices:
     @classmethod
     def read(cls, organisation_id: int | None) -> Choices:
         """Two queries: the catalog's active groups but complementary ones, and the
-        languages of the meetings the organisation sees."""
+        languages of the meetings the organisation sees that are not retired."""
         from catalog.models import Meeting
 
         groups = list(
@@ -61,8 +61,10 @@ class Choices:
             .values_list("pk", "slug", "name")
         )
         used: set[str] = set()
+        # Not narrowed to active groups: the join would cost more than the rare language
+        # offered that then finds nothing.
         stated = (
-            Meeting.objects.current()
+            Meeting.objects.filter(retired_at__isnull=True)
             .visible_to(organisation_id)
             .exclude(languages="")
             .order_by()

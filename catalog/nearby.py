@@ -325,7 +325,7 @@ def _nearby(search: Search) -> list[_Match]:
 
 # With more weekly times to join online than this, a search for the first few reads
 # those starting in the next _SOON_MINUTES first (see _remote).
-_READ_WHOLE = 1000
+_READ_WHOLE = 200
 _SOON_MINUTES = 12 * 60
 # What starts within this by the estimate surely starts before anything not read.
 _SURELY_SOON = _SOON_MINUTES - 2 * CLOCK_CHANGE_MINUTES
