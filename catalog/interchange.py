@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import zipfile
@@ -28,8 +29,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django_countries import countries
 
 from audit import log
@@ -253,7 +254,14 @@ def export_csv_zip() -> bytes:
 
 
 def _country_name(code: str) -> str:
-    return str(countries.name(code)) or code if code else ""
+    return _country_in(get_language(), code) if code else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _country_in(language: str | None, code: str) -> str:
+    """A country's name in a language, looked up once: a file names a few countries in
+    thousands of rows."""
+    return str(countries.name(code)) or code
 
 
 def _describe(kind: str, cells: Row) -> str:
@@ -496,6 +504,9 @@ class _RowFields:
         self.validators = {
             name: _model_field(model, name).validators for name in names if name not in extra
         }
+        for form_field in self.fields.values():
+            if isinstance(form_field, forms.ChoiceField):
+                _quick_choices(form_field)
 
     def clean(self, where: str, row: Row, problems: Problems) -> dict[str, Any] | None:
         cleaned: dict[str, Any] = {}
@@ -513,6 +524,21 @@ class _RowFields:
             else:
                 cleaned[name] = value
         return cleaned if valid else None
+
+
+def _quick_choices(form_field: forms.ChoiceField) -> None:
+    """Check a choice in a set: a choice field otherwise goes through every choice for
+    every row, and the country field's 250 are normalised afresh each time. The set is
+    made on first use, when the countries can be read."""
+    allowed: set[str] = set()
+
+    def valid_value(value: Any) -> bool:
+        if not allowed:
+            choices: Any = form_field.choices
+            allowed.update(str(key) for key, _label in choices)
+        return str(value) in allowed
+
+    form_field.valid_value = valid_value  # type: ignore[method-assign]
 
 
 def _model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:

@@ -12,6 +12,7 @@ from unittest import mock
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from simple_history.manager import HistoryManager
 
 from audit.models import AuditEntry
 from catalog import interchange as catalog_interchange
@@ -87,8 +88,9 @@ def test_a_catalog_import_failing_midway_writes_nothing(reference_catalog):
     new_source = Source.objects.filter(key="new-source").exists
     document = catalog_interchange.parse_json(_catalog_changes())
     with (
-        # The trait values are updated after the sources and groups are written.
-        failing(TraitValue.objects, "bulk_update", on_call=1, written=new_source) as written,
+        # The second history written in bulk is the trait values': the new source and the
+        # changed values are written by then.
+        failing(HistoryManager, "bulk_history_create", on_call=2, written=new_source) as written,
         pytest.raises(OperationalError),
     ):
         catalog_interchange.apply(document, reason="test")
@@ -105,7 +107,7 @@ def test_a_catalog_import_through_the_page_failing_midway_writes_nothing(
     preview = pages.preview_path(uploaded)
     digest = pages.digest(admin_client_, preview)
     new_source = Source.objects.filter(key="new-source").exists
-    with failing(TraitValue.objects, "bulk_update", on_call=1, written=new_source) as written:
+    with failing(HistoryManager, "bulk_history_create", on_call=2, written=new_source) as written:
         response = admin_client_.post(preview, {"digest": digest})
     assert written == [True]
     assert response.status_code == 503
