@@ -43,7 +43,7 @@ def test_counsellor_finds_a_meeting_near_a_town_and_then_online(page):
     )  # fmt: skip
 
     log_in(page, "kari.counsellor")
-    page.get_by_role("link", name="Find a meeting").click()
+    page.get_by_role("navigation").get_by_role("link", name="Meetings", exact=True).click()
     expect(page.get_by_role("heading", name="Find a meeting")).to_be_visible()
 
     # Keyboard only: into the place field, a town, Enter.
