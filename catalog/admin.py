@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from catalog.models import Availability, Group, Source, Trait, TraitValue
+from catalog.models import Availability, Group, MeetingFeed, Source, Trait, TraitValue
 
 
 class TraitValueInline(admin.TabularInline[TraitValue, Group]):
@@ -31,6 +33,23 @@ class SourceAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ["title", "key", "kind"]
     list_filter = ["kind"]
     search_fields = ["title", "key"]
+
+
+@admin.register(MeetingFeed)
+class MeetingFeedAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+    """Feeds refreshed by ``manage.py refresh_meetings``; each cites its own source."""
+
+    list_display = ["name", "key", "format", "group", "active", "refreshed_at"]
+    list_filter = ["format", "active"]
+    search_fields = ["name", "key", "url"]
+    readonly_fields = ["source", "refreshed_at", "last_report"]
+
+    def save_model(self, request: HttpRequest, obj: MeetingFeed, form: Any, change: bool) -> None:
+        if obj.source_id is None:
+            from catalog.meeting_import import feed_source
+
+            obj.source = feed_source(obj)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Trait)

@@ -12,7 +12,13 @@ from django.core.management import CommandError, call_command
 
 from catalog.models import Availability, Meeting, MeetingFeed, MeetingSlot, Source
 from curation.imports import ImportRefused
-from tests.factories import AvailabilityFactory, GroupFactory, MeetingFeedFactory, SourceFactory
+from tests.factories import (
+    AvailabilityFactory,
+    GroupFactory,
+    MeetingFeedFactory,
+    SourceFactory,
+    UserFactory,
+)
 
 DATA = Path(__file__).parent / "data"
 ONTARIO = DATA / "meeting-guide-ontario-2017.json"
@@ -234,3 +240,15 @@ def test_refresh_with_one_failing_feed(aa, monkeypatch):
     assert "HTTP 500" in bad.last_report and bad.refreshed_at is not None
     good.refresh_from_db()
     assert "45 created" in good.last_report
+
+
+def test_admin_save_creates_the_feeds_source(aa, rf):
+    from django.contrib.admin.sites import site
+
+    feed = MeetingFeed(key="aa-new", name="AA New", format="csv", group=aa)
+    request = rf.post("/")
+    request.user = UserFactory()
+    site._registry[MeetingFeed].save_model(request, feed, None, False)
+    feed.refresh_from_db()
+    assert feed.source.key == "feed-aa-new"
+    assert feed.source.title == "AA New (meeting feed)"
