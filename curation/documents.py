@@ -436,6 +436,15 @@ def read_csv(
             _("is empty; it needs at least the header row: %(columns)s.")
             % {"columns": ",".join(known if known is not None else required) or "-"},
         )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # Text decoded elsewhere (with surrogateescape, say) may hold halves of pairs.
+        raise _refuse(
+            name,
+            _("holds a lone surrogate at line %(line)d, which is not a character.")
+            % {"line": _line(text, error.start)},
+        ) from error
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[Problem] = []
     rows: list[tuple[int, dict[str, str]]] = []

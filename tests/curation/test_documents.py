@@ -343,6 +343,12 @@ def test_an_empty_table_names_the_header_it_needs():
     assert errors == ["groups.csv: is empty; it needs at least the header row: slug,name."]
 
 
+def test_a_lone_surrogate_that_reached_the_text_is_refused_with_its_line():
+    text = b"slug,name\nna,N\xffA\n".decode("utf-8", "surrogateescape")
+    (error,) = refused(read_csv, text, name="groups.csv", required=["slug", "name"])
+    assert error == "groups.csv: holds a lone surrogate at line 2, which is not a character."
+
+
 def test_a_cell_larger_than_the_field_limit_is_refused_with_its_line():
     text = "slug,name\nna,NA\naa," + "x" * 200_000 + "\n"
     (error,) = refused(read_csv, text, name="groups.csv", required=["slug", "name"])
