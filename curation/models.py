@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -68,7 +69,7 @@ class PendingImport(models.Model):
         return f"{self.filename} ({self.get_kind_display()})"
 
     @classmethod
-    def keep(cls, *, kind: str, filename: str, data: bytes, user: object) -> PendingImport:
+    def keep(cls, *, kind: str, filename: str, data: bytes, user: Any) -> PendingImport:
         """Store an upload for its preview, clearing uploads whose hour has passed."""
         cls.objects.expired().delete()
         return cls.objects.create(

@@ -21,7 +21,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import time_format
 from django.utils.timezone import localtime
@@ -55,15 +55,15 @@ def upload(request: HttpRequest, importer: Importer) -> HttpResponse:
     form = importer.form(request.POST or None, request.FILES or None)
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
+        uploaded = form.cleaned_data["file"]
+        data = uploaded.read()
         try:
-            importer.plan(data, upload.name)
+            importer.plan(data, uploaded.name)
         except ImportRefused as refused:
             errors = refused.errors
         else:
             pending = PendingImport.keep(
-                kind=importer.kind, filename=upload.name, data=data, user=request.user
+                kind=importer.kind, filename=uploaded.name, data=data, user=request.user
             )
             return redirect(importer.preview_url, pk=pending.pk)
     context = {"form": form, **_problems(errors)}
@@ -95,12 +95,9 @@ def preview(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> HttpResp
 
 def _pending_for_user(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> PendingImport:
     """The upload, if it is the user's own and of this kind; 404 otherwise."""
-    pending = get_object_or_404(
-        PendingImport.objects.select_related(None), pk=pk, kind=importer.kind
+    return get_object_or_404(
+        PendingImport, pk=pk, kind=importer.kind, uploaded_by_id=request.user.pk
     )
-    if pending.uploaded_by_id != request.user.pk:
-        raise Http404
-    return pending
 
 
 def _usable(request: HttpRequest, pending: PendingImport) -> bool:
