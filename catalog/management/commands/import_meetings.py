@@ -93,4 +93,4 @@ class Command(BaseCommand):
             return
         except ImportRefused as error:
             raise CommandError("\n".join(error.errors)) from error
-        self.stdout.write(f"{feed.key}: {report}; {len(plan.skipped)} rows skipped.")
+        self.stdout.write(f"{feed.key}: {report} {len(plan.skipped)} rows skipped.")
