@@ -15,11 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from audit import log
 from catalog.feeds import FeedMeeting, parse
-from catalog.languages import join_languages
+from catalog.languages import join_languages, split_languages
 from catalog.models import Availability, Group, Meeting, MeetingFeed, MeetingSlot, Source
 from curation.imports import Change, Plan, Problem, create_with_history, update_with_history
 
@@ -66,10 +67,14 @@ def plan_feed(
     if group is None:
         raise ValueError("the feed needs a group")
     namespace = f"{feed.format}:{group.slug}"
-    existing = {
-        meeting.external_id: meeting
-        for meeting in Meeting.objects.filter(feed=feed).prefetch_related("slots")
-    }
+    existing = {meeting.external_id: meeting for meeting in Meeting.objects.filter(feed=feed)}
+    # Weekly times read as tuples: model instances for every slot of a large feed cost
+    # more than the rest of the comparison.
+    current_slots: dict[int, list[Any]] = defaultdict(list)
+    for meeting_id, *slot in MeetingSlot.objects.filter(meeting__feed=feed).values_list(
+        "meeting_id", "weekday", "starts", "ends", "timezone"
+    ):
+        current_slots[meeting_id].append(tuple(slot))
     changes: list[Change] = []
     creates: list[tuple[Meeting, FeedMeeting]] = []
     updates: list[tuple[Meeting, dict[str, Any]]] = []
@@ -89,7 +94,7 @@ def plan_feed(
             for name, value in values.items()
             if getattr(meeting, name if name != "group_id" else "group_id") != value
         }
-        current = _slot_key((s.weekday, s.starts, s.ends, s.timezone) for s in meeting.slots.all())
+        current = _slot_key(current_slots.get(meeting.pk, []))
         slots_differ = current != _slot_key(record.slots)
         if changed:
             updates.append((meeting, changed))
@@ -125,10 +130,9 @@ def plan_feed(
             for meeting in retire:
                 meeting.retired_at = now
             update_with_history(Meeting, retire, ["retired_at"], reason=IMPORT_REASON)
-            for meeting, _record in reslot:
-                for slot in meeting.slots.all():
-                    slot._change_reason = IMPORT_REASON  # type: ignore[attr-defined]
-                    slot.delete()
+            for slot in MeetingSlot.objects.filter(meeting__in=[m.pk for m, _r in reslot]):
+                slot._change_reason = IMPORT_REASON  # type: ignore[attr-defined]
+                slot.delete()
             slots = [
                 MeetingSlot(meeting=meeting, weekday=d, starts=s, ends=e, timezone=tz)
                 for meeting, record in (*creates, *reslot)
@@ -160,17 +164,17 @@ def derive_availability(feed: MeetingFeed, *, today: dt.date) -> int:
     per_week: dict[str, int] = defaultdict(int)
     languages: dict[str, set[str]] = defaultdict(set)
     online: dict[str, bool] = defaultdict(bool)
-    meetings = Meeting.objects.filter(feed=feed, retired_at__isnull=True).prefetch_related("slots")
-    any_online = False
-    for meeting in meetings:
-        if meeting.attendance != "in_person":
-            any_online = True
-            if meeting.country:
-                online[meeting.country] = True
-        if meeting.attendance == "online" or not meeting.country:
-            continue
-        per_week[meeting.country] += len(meeting.slots.all())
-        languages[meeting.country].update(meeting.language_list)
+    current = Meeting.objects.filter(feed=feed, retired_at__isnull=True)
+    in_person = current.exclude(attendance="online").exclude(country="")
+    any_online = current.exclude(attendance="in_person").exists()
+    for country, spoken in in_person.values_list("country", "languages").distinct():
+        languages[country].update(split_languages(spoken))
+    slots = MeetingSlot.objects.filter(meeting__in=in_person).values_list("meeting__country")
+    for country, count in slots.annotate(count=Count("id")).order_by():
+        per_week[country] = count
+    remote = current.exclude(attendance="in_person").exclude(country="")
+    for country in remote.values_list("country", flat=True).distinct():
+        online[country] = True
     own = {
         str(row.country): row
         for row in Availability.objects.filter(group=group, source=feed.source, region=region)
