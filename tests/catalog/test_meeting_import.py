@@ -252,3 +252,38 @@ def test_admin_save_creates_the_feeds_source(aa, rf):
     feed.refresh_from_db()
     assert feed.source.key == "feed-aa-new"
     assert feed.source.title == "AA New (meeting feed)"
+
+
+def test_availability_row_deleted_when_no_meetings_left(aa, tmp_path):
+    import_ontario()
+    feed = MeetingFeed.objects.get(key="aa-ontario")
+    assert Availability.objects.filter(source=feed.source).count() == 1
+    empty = tmp_path / "aa-ontario.json"
+    empty.write_text("[]")
+    output = import_ontario(empty)
+    assert "45 retired" in output
+    assert not Availability.objects.filter(source=feed.source).exists()
+
+
+def test_csv_import_via_command(db, tmp_path):
+    GroupFactory(slug="aa")
+    path = tmp_path / "oslo.csv"
+    path.write_text(
+        "external_id,name,weekday,starts,ends,timezone,attendance,address,municipality,"
+        "country,online_url,languages,openness,wheelchair\n"
+        "1,Mandagsgruppa,Monday,18:00,19:30,,in_person,Storgata 1,Oslo,NO,,nb,open,yes\n"
+        "2,Nettmøtet,6,20:00,,,online,,,,https://meet.example.org/x,nb en,closed,no\n"
+        "3,Feil,Funday,18:00,,,,,Oslo,NO,,,,\n",
+        encoding="utf-8",
+    )
+    out = __import__("io").StringIO()
+    call_command("import_meetings", str(path), "--format", "csv", "--group", "aa",
+                 "--timezone", "Europe/Oslo", stdout=out)  # fmt: skip
+    assert "weekday “funday”" in out.getvalue()
+    monday = Meeting.objects.get(external_id="1")
+    assert monday.openness == "open" and monday.wheelchair_access is True
+    assert monday.slots.get().timezone == "Europe/Oslo"
+    online = Meeting.objects.get(external_id="2")
+    assert online.attendance == "online" and online.languages == "en nb"
+    assert online.slots.get().weekday == 6
+    assert online.code_namespace == "csv:aa"
