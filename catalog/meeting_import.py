@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit import log
 from catalog.feeds import FeedMeeting, parse
@@ -151,7 +152,23 @@ def plan_feed(
             availability=written,
         )
 
-    return Plan(changes=changes, write=write, skipped=list(problems))
+    result = Plan(changes=changes, write=write, skipped=list(problems))
+    unplaced = [
+        record.name
+        for record in records
+        if record.attendance != "online" and record.latitude is None
+    ]
+    if unplaced:
+        # Kept, but a search by distance cannot find them.
+        result.notes.append(
+            ngettext(
+                "%(count)d meeting in person has no coordinates and cannot be found by distance.",
+                "%(count)d meetings in person have no coordinates and cannot be found by distance.",
+                len(unplaced),
+            )
+            % {"count": len(unplaced)}
+        )
+    return result
 
 
 def derive_availability(feed: MeetingFeed, *, today: dt.date) -> int:

@@ -280,6 +280,7 @@ def test_csv_import_via_command(db, tmp_path):
     call_command("import_meetings", str(path), "--format", "csv", "--group", "aa",
                  "--timezone", "Europe/Oslo", stdout=out)  # fmt: skip
     assert "weekday “funday”" in out.getvalue()
+    assert "note: 1 meeting in person has no coordinates" in out.getvalue()
     monday = Meeting.objects.get(external_id="1")
     assert monday.openness == "open" and monday.wheelchair_access is True
     assert monday.slots.get().timezone == "Europe/Oslo"

@@ -77,6 +77,8 @@ class Command(BaseCommand):
                 )
                 for problem in plan.skipped:
                     self.stdout.write(f"skipped {problem}")
+                for note in plan.notes:
+                    self.stdout.write(f"note: {note}")
                 counts = plan.counts
                 if options["dry_run"]:
                     self.stdout.write(

@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 data = documents.fetch(feed.url, max_bytes=MAX_FEED_BYTES, timeout=FETCH_TIMEOUT)
                 plan = meeting_import.plan_bytes(feed, data, now=timezone.now())
                 report = str(plan.apply())
-                lines = [report, *(str(problem) for problem in plan.skipped)]
+                lines = [report, *plan.notes, *(str(problem) for problem in plan.skipped)]
             except ImportRefused as error:
                 failed.append(feed.key)
                 lines = ["FAILED", *error.errors]
