@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -277,6 +278,8 @@ def run(runs: int) -> None:
         online=True,
         languages=("nb", "en"),
     )
+    nearest = replace(profile, online=False)
+    timed("per_group: Drammen, 25 km, in person only", runs, lambda: per_group(nearest, now))
     timed("per_group: Drammen, 25 km, online, 8 groups", runs, lambda: per_group(profile, now))
 
     user = User.objects.get(username="bench")
