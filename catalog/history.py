@@ -78,3 +78,23 @@ def _place(record: Any) -> str:
     if record.region:
         place = f"{place}, {record.region}"
     return gettext("Where it meets: %(place)s") % {"place": place}
+
+
+def meeting_history(meeting: Meeting) -> list[HistoryEntry]:
+    """Every recorded change to the meeting and its weekly times, newest first (two
+    queries, however long the history)."""
+    meeting_records = Meeting.history.filter(id=meeting.pk).select_related(
+        "history_user", "group", "feed"
+    )
+    slot_records = MeetingSlot.history.filter(meeting_id=meeting.pk).select_related("history_user")
+    return newest_first(
+        entries(Meeting, meeting_records, lambda record: gettext("Meeting details")),
+        entries(MeetingSlot, slot_records, _slot),
+    )
+
+
+def _slot(record: Any) -> str:
+    return gettext("Weekly time: %(day)s %(time)s") % {
+        "day": record.get_weekday_display(),
+        "time": record.starts.strftime("%H:%M"),
+    }

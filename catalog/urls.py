@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from catalog import export_views, finder, views
+from catalog import export_views, finder, meeting_views, views
 
 app_name = "catalog"
 
@@ -24,6 +24,16 @@ urlpatterns = [
     path("import/<uuid:pk>/", views.catalog_import_preview, name="catalog-import-preview"),
     path("meetings.json", export_views.meeting_guide, name="meeting-guide-feed"),
     path("meetings/find/", finder.meeting_finder, name="meeting-finder"),
+    path("meetings/new/", meeting_views.meeting_create, name="meeting-create"),
+    path("meetings/<int:pk>/", meeting_views.meeting_detail, name="meeting-detail"),
+    path("meetings/<int:pk>/edit/", meeting_views.meeting_edit, name="meeting-edit"),
+    path("meetings/<int:pk>/retire/", meeting_views.meeting_retire, name="meeting-retire"),
+    path("meetings/<int:pk>/history/", meeting_views.meeting_history_page, name="meeting-history"),
+    path(
+        "meetings/<int:pk>/history/<str:kind>/<int:history_id>/undo/",
+        meeting_views.meeting_history_undo,
+        name="meeting-history-undo",
+    ),
     path("hsds.json", export_views.hsds, name="hsds-export"),
     path("sources/", views.source_list, name="source-list"),
     path("sources/new/", views.source_edit, name="source-create"),

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from catalog import interchange as catalog_interchange
-from catalog.history import group_history
+from catalog.history import group_history, meeting_history
 from catalog.models import Group, Meeting, MeetingSlot, Source
 from curation.history import HistoryEntry
 from curation.models import PendingImport
@@ -197,6 +197,11 @@ def _uploads(counsellor: User) -> dict[str, PendingImport]:
     }
 
 
+def _meeting_undo(meeting: Meeting) -> dict[str, Any]:
+    entry = next(e for e in meeting_history(meeting) if e.can_undo)
+    return {"pk": meeting.pk, **_undo(entry)}
+
+
 def _undo(entry: HistoryEntry) -> dict[str, Any]:
     return {"kind": entry.kind, "history_id": entry.record.history_id}
 
@@ -204,6 +209,11 @@ def _undo(entry: HistoryEntry) -> dict[str, Any]:
 # How to fill the arguments of each URL pattern that takes some: one dict per page.
 ARGUMENTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "catalog:group-detail": lambda w: [{"slug": w.group.slug}],
+    "catalog:meeting-detail": lambda w: [{"pk": online_meeting_of(w.referral).pk}],
+    "catalog:meeting-edit": lambda w: [{"pk": online_meeting_of(w.referral).pk}],
+    "catalog:meeting-retire": lambda w: [{"pk": online_meeting_of(w.referral).pk}],
+    "catalog:meeting-history": lambda w: [{"pk": online_meeting_of(w.referral).pk}],
+    "catalog:meeting-history-undo": lambda w: [_meeting_undo(online_meeting_of(w.referral))],
     "catalog:group-edit": lambda w: [{"slug": w.group.slug}],
     "catalog:group-history": lambda w: [{"slug": w.group.slug}],
     "catalog:history-undo": lambda w: [{"slug": w.group.slug, **_undo(w.group_change)}],

@@ -90,6 +90,12 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "catalog:meeting-guide-feed": ("GET", _only(*READERS)),
     "catalog:hsds-export": ("GET", _only(*READERS)),
     "catalog:meeting-finder": ("GET", _only(*READERS)),
+    "catalog:meeting-detail": ("GET", _only(*READERS)),
+    "catalog:meeting-create": ("GET", _only("catalog_admin")),
+    "catalog:meeting-edit": ("GET", _only("catalog_admin")),
+    "catalog:meeting-retire": ("POST", _only("catalog_admin", status=302)),
+    "catalog:meeting-history": ("GET", _only("catalog_admin")),
+    "catalog:meeting-history-undo": ("GET", _only("catalog_admin")),
     "catalog:source-list": ("GET", _only(*READERS)),
     "catalog:source-create": ("GET", _only("catalog_admin")),
     "catalog:source-edit": ("GET", _only("catalog_admin")),
@@ -192,7 +198,18 @@ def world(reference_data, organisation, other_organisation):
     group_entry = next(e for e in catalog_history.group_history(group) if e.can_undo)
     study = Study.objects.get(key=Quote.objects.values_list("study__key", flat=True)[0])
     study_entry = next(e for e in study_history(study) if e.can_undo)
+    meeting = online_meeting_of(referral)
+    meeting_entry = next(e for e in catalog_history.meeting_history(meeting) if e.can_undo)
     kwargs = {
+        "catalog:meeting-detail": {"pk": meeting.pk},
+        "catalog:meeting-edit": {"pk": meeting.pk},
+        "catalog:meeting-retire": {"pk": meeting.pk},
+        "catalog:meeting-history": {"pk": meeting.pk},
+        "catalog:meeting-history-undo": {
+            "pk": meeting.pk,
+            "kind": meeting_entry.kind,
+            "history_id": meeting_entry.record.history_id,
+        },
         "catalog:group-detail": {"slug": "na"},
         "catalog:group-edit": {"slug": "na"},
         "catalog:group-history": {"slug": "na"},
