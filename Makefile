@@ -10,6 +10,7 @@ run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_reference_data
 	$(PY) manage.py create_demo_users
+	$(PY) manage.py create_demo_meetings
 	$(PY) manage.py create_demo_referrals
 	@echo "Serving on http://$(HOST)/ (log in with one of the demo users above)"
 	$(PY) manage.py runserver $(HOST)

@@ -181,3 +181,18 @@ def test_the_detail_page_costs_the_same_queries_with_many_weekly_times(
         )
     with max_queries(few.number):
         counsellor_client.get(meeting.get_absolute_url())
+
+
+def test_the_demo_organisation_gets_example_meetings_once(reference_catalog):
+    from django.core.management import call_command
+
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(slug="demo-clinic", name="Demo Clinic")
+    call_command("create_demo_meetings", verbosity=0)
+    call_command("create_demo_meetings", verbosity=0)
+    meetings = Meeting.objects.all()
+    assert meetings.count() == 6
+    assert all(m.is_example and m.organisation.slug == "demo-clinic" for m in meetings)
+    assert all(m.name.startswith("Example — ") for m in meetings)
+    assert MeetingSlot.objects.count() == 6
