@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models, transaction
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from catalog.meeting_import import sync_feed_source
 from catalog.models import Availability, Group, MeetingFeed, Source, Trait, TraitValue
 
 
@@ -37,19 +39,19 @@ class SourceAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
 
 @admin.register(MeetingFeed)
 class MeetingFeedAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
-    """Feeds refreshed by ``manage.py refresh_meetings``; each cites its own source."""
+    """Feeds refreshed by ``manage.py refresh_meetings`` (never while serving a
+    request); each cites its own source, created with it."""
 
-    list_display = ["name", "key", "format", "group", "active", "refreshed_at"]
+    list_display = ["name", "format", "group", "active", "refreshed_at"]
     list_filter = ["format", "active"]
     search_fields = ["name", "key", "url"]
     readonly_fields = ["source", "refreshed_at", "last_report"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request: HttpRequest, obj: MeetingFeed, form: Any, change: bool) -> None:
-        if obj.source_id is None:
-            from catalog.meeting_import import feed_source
-
-            obj.source = feed_source(obj)
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            sync_feed_source(obj)
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(Trait)

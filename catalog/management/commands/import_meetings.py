@@ -1,14 +1,17 @@
-"""Import a fellowship's meeting feed from a file or an http(s) address.
+"""Import a fellowship's meetings from a file or an http(s) address.
 
-    manage.py import_meetings feed.json --format meeting-guide --group aa \
-        --timezone America/Toronto [--feed aa-quinte] [--dry-run]
+    manage.py import_meetings feed.json --format meeting-guide --group aa \\
+        --timezone America/Toronto [--feed aa-quinte] [--country CA] [--dry-run]
 
-Rows with problems are reported and left out; the others are applied in one
-transaction. A document that cannot be read at all is refused (exit status 1).
+The feed is the one keyed ``--feed`` (by default the file's name), created with its
+own source when new. Rows with problems are reported and left out; the others are
+applied in one transaction. Exit status 0 when applied (rows left out or not), 1 when
+the document is refused.
 """
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +19,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django_countries import countries
 
+from audit import log
 from catalog import meeting_import
 from catalog.feeds import MAX_FEED_BYTES
-from catalog.models import FeedFormat, Group
+from catalog.models import FeedFormat, Group, MeetingFeed
 from curation import documents
-from curation.imports import ImportRefused
+from curation.imports import ImportRefused, Plan
+
+FETCH_TIMEOUT = 60
 
 
 class _DryRun(Exception):
@@ -34,9 +42,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", help="A file path or an http(s) address.")
         parser.add_argument("--format", required=True, choices=FeedFormat.values)
-        parser.add_argument("--group", help="Slug of the fellowship whose meetings these are.")
+        parser.add_argument(
+            "--group", help="Slug of the fellowship whose meetings these are (CSV: or per row)."
+        )
         parser.add_argument("--feed", help="The feed's key (default: from the file name).")
-        parser.add_argument("--timezone", default="", help="For rows without one.")
+        parser.add_argument("--timezone", default="", help="For rows without one: Europe/Oslo.")
+        parser.add_argument("--country", default="", help="For rows without one, e.g. NO.")
         parser.add_argument("--dry-run", action="store_true", help="Report, write nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,55 +55,101 @@ class Command(BaseCommand):
         is_url = source.startswith(("http://", "https://"))
         key = options["feed"] or slugify(Path(source.split("?")[0]).stem)[:60]
         if not key:
-            raise CommandError("Give the feed's key with --feed.")
-        group = None
-        if options["group"]:
-            group = Group.objects.filter(slug=options["group"]).first()
-            if group is None:
-                raise CommandError(f"No group with the slug “{options['group']}”.")
+            raise CommandError(_("Give the feed's key with --feed."))
+        group = self._group(options["group"])
+        zone, country = options["timezone"], self._country(options["country"])
+        if zone and zone not in zoneinfo.available_timezones():
+            raise CommandError(_("--timezone “%(zone)s” is not a time zone.") % {"zone": zone})
+        data = self._read(source, is_url=is_url)
         try:
-            if is_url:
-                data = documents.fetch(source, max_bytes=MAX_FEED_BYTES)
-            else:
-                data = Path(source).read_bytes()
-        except OSError as error:
-            raise CommandError(f"{source}: {error}") from error
-        except ImportRefused as error:
-            raise CommandError("\n".join(error.errors)) from error
-        try:
-            with transaction.atomic():
+            # Audit entries (the feed's, its source's, every row's) inserted together.
+            with transaction.atomic(), log.batch():
                 feed = meeting_import.ensure_feed(
                     key,
                     format=options["format"],
                     group=group,
                     url=source if is_url else "",
-                    timezone=options["timezone"],
+                    timezone=zone,
                 )
-                if feed.format != options["format"]:
-                    raise CommandError(f"The feed “{key}” is in the format {feed.format}.")
-                if feed.group is None:
-                    raise CommandError("Name the fellowship with --group.")
+                self._check(feed, options["format"])
+                meeting_import.lock(feed)
+                now = timezone.now()
                 plan = meeting_import.plan_bytes(
-                    feed, data, now=timezone.now(), name=Path(source).name
+                    feed, data, now=now, name=Path(source).name, country=country
                 )
-                for problem in plan.skipped:
-                    self.stdout.write(f"skipped {problem}")
-                for note in plan.notes:
-                    self.stdout.write(f"note: {note}")
-                counts = plan.counts
                 if options["dry_run"]:
-                    self.stdout.write(
-                        f"Would create {counts['create']}, update {counts['update']}, "
-                        f"retire {counts['retire']}, leave {counts['unchanged']} unchanged; "
-                        f"{len(plan.skipped)} rows skipped."
-                    )
+                    self._print(feed, plan, None)
                     raise _DryRun
                 report = plan.apply()
-                feed.refreshed_at = timezone.now()
-                feed.last_report = "\n".join([str(report), *(str(p) for p in plan.skipped)])
-                feed.save(update_fields=["refreshed_at", "last_report"])
+                lines = [str(report), *meeting_import.report_lines(plan, report)]
+                meeting_import.record_refresh(feed, lines, refreshed_at=now)
         except _DryRun:
             return
+        except meeting_import.FeedBusy as busy:
+            raise CommandError(
+                _("The feed “%(key)s” is being imported by another process.") % {"key": busy}
+            ) from busy
         except ImportRefused as error:
             raise CommandError("\n".join(error.errors)) from error
-        self.stdout.write(f"{feed.key}: {report} {len(plan.skipped)} rows skipped.")
+        self._print(feed, plan, report)
+
+    def _group(self, slug: str | None) -> Group | None:
+        if not slug:
+            return None
+        group = Group.objects.filter(slug=slug).first()
+        if group is None:
+            raise CommandError(_("No group with the slug “%(slug)s”.") % {"slug": slug})
+        return group
+
+    def _country(self, code: str) -> str:
+        if code and not countries.alpha2(code):
+            raise CommandError(_("--country “%(code)s” is not a country code.") % {"code": code})
+        return str(countries.alpha2(code)) if code else ""
+
+    def _read(self, source: str, *, is_url: bool) -> bytes:
+        try:
+            if is_url:
+                return documents.fetch(source, max_bytes=MAX_FEED_BYTES, timeout=FETCH_TIMEOUT)
+            path = Path(source)
+            if path.stat().st_size > MAX_FEED_BYTES:
+                raise CommandError(
+                    _("%(path)s: larger than %(limit)d MB.")
+                    % {"path": source, "limit": MAX_FEED_BYTES // 2**20}
+                )
+            return path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{source}: {error.strerror or error}") from error
+        except ImportRefused as error:
+            raise CommandError("\n".join(error.errors)) from error
+
+    def _check(self, feed: MeetingFeed, format: str) -> None:
+        if feed.format != format:
+            raise CommandError(
+                _("The feed “%(key)s” is in the format %(format)s.")
+                % {"key": feed.key, "format": feed.format}
+            )
+        if feed.group is None and feed.format != FeedFormat.CSV:
+            raise CommandError(_("Name the fellowship with --group."))
+
+    def _print(self, feed: MeetingFeed, plan: Plan, report: Any) -> None:
+        for line in meeting_import.report_lines(plan, report):
+            self.stdout.write(line)
+        if report is None:
+            counts = plan.counts
+            self.stdout.write(
+                _(
+                    "%(key)s (dry run, nothing written): would create %(create)d, update "
+                    "%(update)d, retire %(retire)d, leave %(unchanged)d unchanged; "
+                    "%(skipped)d left out."
+                )
+                % {
+                    "key": feed.key,
+                    "create": counts["create"],
+                    "update": counts["update"],
+                    "retire": counts["retire"],
+                    "unchanged": counts["unchanged"],
+                    "skipped": len(plan.skipped),
+                }
+            )
+        else:
+            self.stdout.write(f"{feed.key}: {report}")
