@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from catalog import export_views, finder, meeting_views, views
+from catalog import export_views, feed_views, finder, meeting_views, views
 
 app_name = "catalog"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("import/<uuid:pk>/", views.catalog_import_preview, name="catalog-import-preview"),
     path("meetings.json", export_views.meeting_guide, name="meeting-guide-feed"),
     path("meetings/find/", finder.meeting_finder, name="meeting-finder"),
+    path("meetings/template.csv", feed_views.meeting_template, name="meeting-template"),
     path("meetings/new/", meeting_views.meeting_create, name="meeting-create"),
     path("meetings/<int:pk>/", meeting_views.meeting_detail, name="meeting-detail"),
     path("meetings/<int:pk>/edit/", meeting_views.meeting_edit, name="meeting-edit"),

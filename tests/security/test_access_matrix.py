@@ -96,6 +96,7 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "catalog:meeting-retire": ("POST", _only("catalog_admin", status=302)),
     "catalog:meeting-history": ("GET", _only("catalog_admin")),
     "catalog:meeting-history-undo": ("GET", _only("catalog_admin")),
+    "catalog:meeting-template": ("GET", _only("catalog_admin")),
     "catalog:source-list": ("GET", _only(*READERS)),
     "catalog:source-create": ("GET", _only("catalog_admin")),
     "catalog:source-edit": ("GET", _only("catalog_admin")),
