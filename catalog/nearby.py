@@ -99,6 +99,8 @@ class Search:
     starts_after: dt.time | None = None  # local wall-clock time, inclusive
     starts_before: dt.time | None = None  # local wall-clock time, exclusive
     women_only: bool = False
+    # Leave out meetings for women only: what a search for a man needs.
+    not_women_only: bool = False
     wheelchair_access: bool = False
     organisation_id: int | None = None
     exclude_ids: Collection[int] = field(default_factory=tuple)
@@ -259,6 +261,8 @@ def _rows(search: Search, attendance: Iterable[str]) -> Any:
         rows = rows.filter(starts__lt=search.starts_before)
     if search.women_only:
         rows = rows.filter(meeting__women_only=True)
+    if search.not_women_only:
+        rows = rows.filter(meeting__women_only=False)
     if search.wheelchair_access:
         rows = rows.filter(meeting__wheelchair_access=True)
     if search.exclude_ids:

@@ -70,7 +70,8 @@ def wanted(profile: Profile | dict[str, Any], where: Whereabouts | None) -> Sear
         in_person=in_person,
         online=online,
         languages=tuple(_get(profile, "languages") or ()),
-        women_only=False,
+        # A man is never sent to a meeting for women only.
+        not_women_only=_get(profile, "gender") == "male",
     )
 
 

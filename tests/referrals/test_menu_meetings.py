@@ -241,3 +241,22 @@ def test_the_calendar_file_is_only_for_the_referrals_own_meetings(
     url = f"/referrals/{referral.pk}/meetings/{near.pk}.ics"
     assert counsellor_client.get(url).status_code == 200
     assert outsider_client.get(url).status_code == 404
+
+
+def test_a_man_is_never_offered_a_meeting_for_women_only(counsellor_client, reference_data):
+    group = first_option(counsellor_client)
+    meeting(group, "Women's Step Group", lat=44.1700, lon=-77.3800, women_only=True)
+    meeting(group, "Open Discussion", lat=44.1710, lon=-77.3810)
+
+    def names(gender):
+        menu = match(counsellor_client, near=BELLEVILLE, gender=gender).json()
+        return [m["name"] for m in meetings_of(menu, group.slug)]
+
+    assert names("male") == ["Open Discussion"]
+    assert names("female") == ["Women's Step Group", "Open Discussion"]
+    assert (
+        "women"
+        in meetings_of(
+            match(counsellor_client, near=BELLEVILLE, gender="female").json(), group.slug
+        )[0]["types"]
+    )
