@@ -7,6 +7,7 @@ import datetime as dt
 import http.server
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -932,8 +933,14 @@ def test_a_feed_is_held_while_it_is_applied(aa):
 
 
 def manage(*args: str) -> int:
+    """The command's exit status, as a shell would see it. Run through call_command:
+    the command-line entry point closes every database connection when it ends, which
+    would end the test's own transaction on PostgreSQL."""
     try:
-        execute_from_command_line(["manage.py", "import_meetings", *args])
+        call_command("import_meetings", *args)
+    except CommandError as error:
+        sys.stderr.write(f"CommandError: {error}\n")
+        return error.returncode
     except SystemExit as exit:
         return int(exit.code or 0)
     return 0
