@@ -1,15 +1,17 @@
 """Upcoming meetings near a point or online, for the menu, the handout and the finder.
 
-A search costs a fixed handful of queries whatever the number of meetings and groups,
-and stays fast among tens of thousands of them:
+A search reads the meetings on offer from the process's timetable
+(``catalog.timetable``): one query, to tell whether it is current, whatever the
+number of meetings and groups. It stays fast among tens of thousands of them:
 
-- meetings in person are narrowed in the database by a latitude/longitude box (an
-  index on the position serves it), then measured exactly here;
-- thousands of weekly times are ordered by an estimate on their own wall clock
+- meetings in person are narrowed by latitude in the timetable's order, then by
+  longitude, then measured exactly;
+- weekly times are ordered by an estimate on their own wall clock
   (``schedule.Clocks``), and the exact, daylight-saving correct next start
   (``schedule.next_start``) is worked out only for those that can make the cut;
-- online meetings, when there are many, are read for the next hours only, by each
-  time zone's own clock, and for the whole week only where too few start soon.
+- online meetings, when there are many, are read for the next hours only (the
+  timetable keeps them in order of the UTC week), and for the whole week only where
+  too few start soon.
 """
 
 from __future__ import annotations
@@ -18,12 +20,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
-
-from catalog.languages import language_name, split_languages
-from catalog.models import Attendance, MeetingSlot, Openness
+from catalog.languages import language_name
+from catalog.models import Attendance, Openness
 from catalog.schedule import (
     CLOCK_CHANGE_MINUTES,
     WEEK_MINUTES,
@@ -31,6 +30,7 @@ from catalog.schedule import (
     bounding_box,
     distance_km,
 )
+from catalog.timetable import MeetingRow, SlotRow, Timetable, current_timetable
 
 DEFAULT_RADIUS_KM = 25
 MAX_RADIUS_KM = 300
@@ -119,45 +119,17 @@ class Listing:
         return self.in_person + self.online
 
 
-# Read per weekly time: when it is, and the meeting it belongs to.
-_COLUMNS = (
-    "meeting_id",
-    "weekday",
-    "starts",
-    "ends",
-    "timezone",
-    "meeting__group_id",
-    "meeting__group__slug",
-    "meeting__name",
-    "meeting__attendance",
-    "meeting__location",
-    "meeting__address",
-    "meeting__municipality",
-    "meeting__postcode",
-    "meeting__country",
-    "meeting__latitude",
-    "meeting__longitude",
-    "meeting__online_url",
-    "meeting__online_notes",
-    "meeting__phone",
-    "meeting__languages",
-    "meeting__openness",
-    "meeting__women_only",
-    "meeting__secular",
-    "meeting__wheelchair_access",
-    "meeting__is_example",
-)
 _Slot = tuple[int, dt.time, dt.time | None, str]  # weekday, starts, ends, time zone
 
 
 class _Match:
     """A meeting that matches a search, with its weekly times, before it is placed."""
 
-    __slots__ = ("distance", "group_id", "rank", "row", "slot", "slots", "soon", "starts")
+    __slots__ = ("distance", "group_id", "meeting", "rank", "slot", "slots", "soon", "starts")
 
-    def __init__(self, row: Any, rank: int, distance: float | None) -> None:
-        self.row = row  # the first row read of it: the meeting's columns
-        self.group_id: int = row.meeting__group_id
+    def __init__(self, meeting: MeetingRow, rank: int, distance: float | None) -> None:
+        self.meeting = meeting
+        self.group_id = meeting.group_id
         self.rank = rank  # 0: in a wanted language, 1: stating none
         self.distance = distance  # km, rounded as shown; None online
         self.slots: list[_Slot] = []
@@ -179,174 +151,153 @@ class _Match:
 
     def upcoming(self) -> Upcoming:
         assert self.starts is not None and self.slot is not None
-        row, ends_at = self.row, self.slot[2]
+        meeting, ends_at = self.meeting, self.slot[2]
         ends = None
         if ends_at is not None:
             ends = self.starts.replace(hour=ends_at.hour, minute=ends_at.minute)
             if ends <= self.starts:
                 ends += dt.timedelta(days=1)
         return Upcoming(
-            id=row.meeting_id,
-            group_id=self.group_id,
-            group=row.meeting__group__slug,
-            name=row.meeting__name,
+            id=meeting.id,
+            group_id=meeting.group_id,
+            group=meeting.group,
+            name=meeting.name,
             starts=self.starts,
             ends=ends,
             timezone=self.slot[3],
-            attendance=row.meeting__attendance,
-            location=row.meeting__location,
-            address=row.meeting__address,
-            municipality=row.meeting__municipality,
-            postcode=row.meeting__postcode,
-            country=str(row.meeting__country or ""),
-            latitude=row.meeting__latitude,
-            longitude=row.meeting__longitude,
-            online_url=row.meeting__online_url,
-            online_notes=row.meeting__online_notes,
-            phone=row.meeting__phone,
+            attendance=meeting.attendance,
+            location=meeting.location,
+            address=meeting.address,
+            municipality=meeting.municipality,
+            postcode=meeting.postcode,
+            country=meeting.country,
+            latitude=meeting.latitude,
+            longitude=meeting.longitude,
+            online_url=meeting.online_url,
+            online_notes=meeting.online_notes,
+            phone=meeting.phone,
             distance_km=self.distance,
-            languages=tuple(split_languages(row.meeting__languages)),
-            types=_types(row),
-            is_example=row.meeting__is_example,
+            languages=meeting.languages,
+            types=_types(meeting),
+            is_example=meeting.is_example,
         )
 
 
-def _types(row: Any) -> tuple[str, ...]:
+def _types(meeting: MeetingRow) -> tuple[str, ...]:
     types = []
-    if row.meeting__openness == Openness.OPEN:
+    if meeting.openness == Openness.OPEN:
         types.append("open")
-    elif row.meeting__openness == Openness.CLOSED:
+    elif meeting.openness == Openness.CLOSED:
         types.append("closed")
-    if row.meeting__women_only:
+    if meeting.women_only:
         types.append("women")
-    if row.meeting__secular:
+    if meeting.secular:
         types.append("secular")
-    if row.meeting__wheelchair_access:
+    if meeting.wheelchair_access:
         types.append("wheelchair")
     return tuple(types)
 
 
-def _language_rank(languages: str, wanted: frozenset[str]) -> int | None:
+def _language_rank(languages: tuple[str, ...], wanted: frozenset[str]) -> int | None:
     """0 for a meeting in a wanted language, 1 when it states none, None to leave out."""
     if not wanted:
         return 0
-    codes = split_languages(languages)
-    if not codes:
+    if not languages:
         return 1
-    return 0 if wanted.intersection(codes) else None
+    return 0 if wanted.intersection(languages) else None
 
 
-def _rows(search: Search, attendance: Iterable[str]) -> Any:
-    rows = MeetingSlot.objects.filter(
-        meeting__retired_at__isnull=True,
-        meeting__group__active=True,
-        meeting__attendance__in=list(attendance),
-    ).order_by()  # ordered here, not by the database
-    if search.organisation_id is None:
-        rows = rows.filter(meeting__organisation__isnull=True)
-    else:
-        rows = rows.filter(
-            Q(meeting__organisation__isnull=True)
-            | Q(meeting__organisation_id=search.organisation_id)
+def _admits(search: Search) -> Callable[[SlotRow], bool]:
+    """Whether a weekly time matches the search, but for place, time and language."""
+    organisation = search.organisation_id
+    group_ids = None if search.group_ids is None else frozenset(search.group_ids)
+    slugs = None if search.group_slugs is None else frozenset(search.group_slugs)
+    weekdays = frozenset(search.weekdays)
+    after, before = search.starts_after, search.starts_before
+    excluded = frozenset(search.exclude_ids)
+
+    def admits(slot: SlotRow) -> bool:
+        meeting = slot.meeting
+        return (
+            (meeting.organisation_id is None or meeting.organisation_id == organisation)
+            and (group_ids is None or meeting.group_id in group_ids)
+            and (slugs is None or meeting.group in slugs)
+            and (not weekdays or slot.weekday in weekdays)
+            and (after is None or slot.starts >= after)
+            and (before is None or slot.starts < before)
+            and (not search.women_only or meeting.women_only)
+            and (not search.not_women_only or not meeting.women_only)
+            and (not search.wheelchair_access or meeting.wheelchair_access is True)
+            and meeting.id not in excluded
         )
-    if search.group_ids is not None:
-        rows = rows.filter(meeting__group_id__in=list(search.group_ids))
-    if search.group_slugs is not None:
-        rows = rows.filter(meeting__group__slug__in=list(search.group_slugs))
-    if search.weekdays:
-        rows = rows.filter(weekday__in=list(search.weekdays))
-    if search.starts_after is not None:
-        rows = rows.filter(starts__gte=search.starts_after)
-    if search.starts_before is not None:
-        rows = rows.filter(starts__lt=search.starts_before)
-    if search.women_only:
-        rows = rows.filter(meeting__women_only=True)
-    if search.not_women_only:
-        rows = rows.filter(meeting__women_only=False)
-    if search.wheelchair_access:
-        rows = rows.filter(meeting__wheelchair_access=True)
-    if search.exclude_ids:
-        rows = rows.exclude(meeting_id__in=list(search.exclude_ids))
-    return rows
 
-
-def _joinable(search: Search) -> Any:
-    return _rows(search, _REMOTE).exclude(meeting__online_url="", meeting__phone="")
+    return admits
 
 
 def _collect(
-    rows: Iterable[Any],
+    slots: Iterable[SlotRow],
     wanted: frozenset[str],
     *,
     near: tuple[float, float] | None = None,
     radius_km: float = 0.0,
     skip: Collection[int] = (),
 ) -> list[_Match]:
-    """The meetings of ``rows`` in a wanted language or stating none (and within
+    """The meetings of ``slots`` in a wanted language or stating none (and within
     ``radius_km`` of ``near`` when given), each with its weekly times."""
     found: dict[int, _Match | None] = {}
-    zones = set()
-    for row in rows:
-        meeting_id = row.meeting_id
-        if meeting_id not in found:
-            rank = _language_rank(row.meeting__languages, wanted)
+    for slot in slots:
+        meeting = slot.meeting
+        if meeting.id not in found:
+            rank = _language_rank(meeting.languages, wanted)
             distance = None
             if near is not None:
-                distance = distance_km(*near, row.meeting__latitude, row.meeting__longitude)
-            if rank is None or meeting_id in skip:
-                found[meeting_id] = None
+                assert meeting.latitude is not None and meeting.longitude is not None
+                distance = distance_km(*near, meeting.latitude, meeting.longitude)
+            if rank is None or meeting.id in skip:
+                found[meeting.id] = None
             elif distance is None:
-                found[meeting_id] = _Match(row, rank, None)
+                found[meeting.id] = _Match(meeting, rank, None)
             else:
                 within = distance <= radius_km
-                found[meeting_id] = _Match(row, rank, round(distance, 1)) if within else None
-        match = found[meeting_id]
+                found[meeting.id] = _Match(meeting, rank, round(distance, 1)) if within else None
+        match = found[meeting.id]
         if match is not None:
-            match.slots.append((row.weekday, row.starts, row.ends, row.timezone))
-        zones.add(row.timezone)
-    _learn_zones(zones)
+            match.slots.append((slot.weekday, slot.starts, slot.ends, slot.timezone))
     return [match for match in found.values() if match is not None]
 
 
-def _nearby(search: Search) -> list[_Match]:
-    """Meetings in person within the radius: one query."""
+def _nearby(search: Search, timetable: Timetable) -> list[_Match]:
+    """Meetings in person within the radius."""
     if search.near is None or not search.in_person:
         return []
     latitude, longitude = search.near
     south, north, west, east = bounding_box(latitude, longitude, search.radius_km)
-    rows = _rows(search, _IN_PERSON).filter(
-        meeting__latitude__gte=south, meeting__latitude__lte=north
-    )
-    if west is not None and east is not None:
-        rows = rows.filter(meeting__longitude__gte=west, meeting__longitude__lte=east)
+    admits = _admits(search)
+    slots = [
+        slot
+        for slot in timetable.within_latitudes(south, north)
+        if (west is None or west <= (slot.meeting.longitude or 0.0) <= (east or 0.0))
+        and admits(slot)
+    ]
     return _collect(
-        rows.values_list(*_COLUMNS, named=True),
-        frozenset(search.languages),
-        near=search.near,
-        radius_km=search.radius_km,
+        slots, frozenset(search.languages), near=search.near, radius_km=search.radius_km
     )
 
 
 # With more weekly times to join online than this, a search for the first few reads
-# those starting in the next _SOON_MINUTES first (see _remote).
+# those starting in the next hours first, about this many (see _remote).
 _READ_WHOLE = 200
-_SOON_MINUTES = 12 * 60
-# What starts within this by the estimate surely starts before anything not read.
-_SURELY_SOON = _SOON_MINUTES - 2 * CLOCK_CHANGE_MINUTES
-# Time zones met so far in this process. They only narrow what is read first: weekly
-# times in a zone not met before are always read, so no answer depends on them.
-_zones_met: frozenset[str] = frozenset()
 
 
-def _learn_zones(zones: set[str]) -> None:
-    global _zones_met
-    if not zones <= _zones_met:
-        _zones_met = _zones_met | zones
+def _horizons(timetable: Timetable) -> tuple[int, ...]:
+    """How far ahead to read first, then next, before reading the whole week."""
+    return 5 * 60, 26 * 60
 
 
 def _remote(
     search: Search,
     clocks: Clocks,
+    timetable: Timetable,
     *,
     limit: int | None = None,
     per_group: int | None = None,
@@ -355,84 +306,61 @@ def _remote(
     """Meetings to join at a distance, enough to choose the first ``limit`` (or
     ``per_group`` of each group) from; every one when neither is given.
 
-    One query, and a second only for many meetings with few starting soon. Reading
-    tens of thousands of weekly times costs far more than ordering them, so where
-    there are many, the first query reads only those starting within _SOON_MINUTES
-    on their own clocks (and, so that an empty answer means there is nothing, any
-    one that matches). A group, or the whole listing, with enough surely soon in a
-    wanted language (those stating none come after) is then complete; the others are
-    read again for the whole week.
+    Working out the next start of thousands of weekly times costs far more than the
+    few wanted, so where there are many (more than _READ_WHOLE) only those within the
+    first horizon are read, in the timetable's order of the UTC week on standard time.
+    Daylight saving makes a weekly time start earlier than that, by up to a clock
+    change, never later; so a group, or the whole listing, with enough in a wanted
+    language found to start a clock change before the horizon is complete: nothing
+    unread can come before them (those stating no language come after). The others
+    are read again for the next horizon, then for the whole week.
     """
     wanted = frozenset(search.languages)
-    rows = _joinable(search)
+    admits = _admits(search)
     bound = per_group if per_group is not None else limit
-    if bound is None:
-        return _collect(rows.values_list(*_COLUMNS, named=True), wanted, skip=skip)
-    few = ~Exists(rows.values("pk")[_READ_WHOLE : _READ_WHOLE + 1])
-    any_one = rows.values("pk")[:1]
-    read = list(
-        rows.filter(Q(few) | _starting_soon(clocks) | Q(pk=any_one))
-        .annotate(whole=ExpressionWrapper(few, output_field=BooleanField()))
-        .values_list(*_COLUMNS, "whole", named=True)
+    weeks = timetable.remote_of(
+        search.group_ids, search.group_slugs, each_group=per_group is not None
     )
-    found = _collect(read, wanted, skip=skip)
-    if not read or read[0].whole:
-        return found
-    surely: dict[int | None, list[int]] = defaultdict(list)
-    for match in found:
-        match.estimate(clocks)
-        if match.rank == 0:
-            surely[match.group_id if per_group is not None else None].append(match.soon)
-    complete = {
-        key
-        for key, minutes in surely.items()
-        if len(minutes) >= bound and sorted(minutes)[bound - 1] < _SURELY_SOON
-    }
-    if per_group is None:
-        if None in complete:
-            return found
-        return _collect(rows.values_list(*_COLUMNS, named=True), wanted, skip=skip)
-    kept = [match for match in found if match.group_id in complete]
-    if search.group_ids is not None:
-        rest = replace(search, group_ids=set(search.group_ids) - complete)
-    elif search.group_slugs is not None:
-        done = {match.row.meeting__group__slug for match in kept}
-        rest = replace(search, group_slugs=set(search.group_slugs) - done)
-    else:
-        rest = search
-    more = _joinable(rest).exclude(meeting__group_id__in=complete)
-    return kept + _collect(more.values_list(*_COLUMNS, named=True), wanted, skip=skip)
-
-
-def _starting_soon(clocks: Clocks) -> Q:
-    """Weekly times that start within _SOON_MINUTES on their own zone's wall clock,
-    and every weekly time in a zone not met before."""
-    zones = _zones_met
-    by_minute: dict[int, list[str]] = defaultdict(list)
-    for zone in sorted(zones):
-        by_minute[clocks.local(zone)[2]].append(zone)
-    condition = ~Q(timezone__in=sorted(zones)) if zones else Q()
-    for first, names in sorted(by_minute.items()):
-        condition |= _week_range(first, first + _SOON_MINUTES) & Q(timezone__in=names)
-    return condition
-
-
-def _week_range(first: int, stop: int) -> Q:
-    """Weekly times from minute ``first`` of the week up to ``stop``, which may run
-    into the next week."""
-    condition = Q()
-    minute = first
-    while minute < stop:
-        day, offset = divmod(minute % WEEK_MINUTES, 1440)
-        end = min(offset + stop - minute, 1440)
-        part = Q(weekday=day)
-        if offset:
-            part &= Q(starts__gte=dt.time(offset // 60, offset % 60))
-        if end < 1440:
-            part &= Q(starts__lt=dt.time(end // 60, end % 60))
-        condition |= part
-        minute += end - offset
-    return condition
+    if bound is None or sum(len(week) for week in weeks) <= _READ_WHOLE:
+        everything = (slot for week in weeks for slot in week.slots)
+        return _collect(filter(admits, everything), wanted, skip=skip)
+    kept: list[_Match] = []
+    for horizon in _horizons(timetable):
+        found = _collect(
+            (
+                slot
+                for week in weeks
+                for slot in week.starting_within(clocks.utc_minute, horizon)
+                if admits(slot)
+            ),
+            wanted,
+            skip=skip,
+        )
+        # A weekly time not read starts at its minute on standard time or up to a
+        # clock change earlier: what starts before that cannot be overtaken.
+        before = clocks.now + dt.timedelta(minutes=horizon - CLOCK_CHANGE_MINUTES)
+        # Only those in a wanted language that can be among the first, by the estimate,
+        # need their exact next start.
+        first = [match for match in found if match.rank == 0]
+        for match in first:
+            match.estimate(clocks)
+        first.sort(key=lambda match: (match.soon, match.meeting.id))
+        sure: dict[int | None, list[_Match]] = defaultdict(list)
+        for match in _candidates(first, _soon, limit, per_group, slack=2 * CLOCK_CHANGE_MINUTES):
+            match.settle(clocks)
+            if match.starts is not None and match.starts < before:
+                sure[match.group_id if per_group is not None else None].append(match)
+        done = {key for key, matches in sure.items() if len(matches) >= bound}
+        if per_group is None:
+            if done:
+                return sure[None]
+            continue
+        kept += [match for key in done for match in sure[key]]
+        weeks = [week for week in weeks if week.slots[0].meeting.group_id not in done]
+        if not weeks:
+            return kept
+    everything = (slot for week in weeks for slot in week.slots)
+    return kept + _collect(filter(admits, everything), wanted, skip=skip)
 
 
 def _candidates(
@@ -486,11 +414,11 @@ def _nearest(
     def near(match: _Match) -> tuple[int, float]:
         return match.rank, match.distance or 0.0
 
-    ordered = sorted(matches, key=lambda match: (*near(match), match.row.meeting_id))
+    ordered = sorted(matches, key=lambda match: (*near(match), match.meeting.id))
     chosen = _candidates(ordered, near, limit, per_group, slack=0.0)
     for match in chosen:
         match.settle(clocks)
-    chosen.sort(key=lambda match: (*near(match), _utc(match), match.row.meeting_id))
+    chosen.sort(key=lambda match: (*near(match), _utc(match), match.meeting.id))
     return _take(chosen, limit, per_group)
 
 
@@ -504,15 +432,16 @@ def _soonest(
         for match in matches:
             match.estimate(clocks)
 
-        def soon(match: _Match) -> tuple[int, float]:
-            return match.rank, match.soon
-
-        ordered = sorted(matches, key=lambda match: (*soon(match), match.row.meeting_id))
-        chosen = _candidates(ordered, soon, limit, per_group, slack=2 * CLOCK_CHANGE_MINUTES)
+        ordered = sorted(matches, key=lambda match: (*_soon(match), match.meeting.id))
+        chosen = _candidates(ordered, _soon, limit, per_group, slack=2 * CLOCK_CHANGE_MINUTES)
     for match in chosen:
         match.settle(clocks)
-    chosen.sort(key=lambda match: (match.rank, _utc(match), match.row.meeting_id))
+    chosen.sort(key=lambda match: (match.rank, _utc(match), match.meeting.id))
     return _take(chosen, limit, per_group)
+
+
+def _soon(match: _Match) -> tuple[int, float]:
+    return match.rank, match.soon
 
 
 def _utc(match: _Match) -> float:
@@ -523,7 +452,9 @@ def _utc(match: _Match) -> float:
 
 def in_person(search: Search, now: dt.datetime) -> list[Upcoming]:
     """Meetings within the radius, nearest first (then soonest). One query."""
-    return [match.upcoming() for match in _nearest(_nearby(search), Clocks(now))]
+    return [
+        match.upcoming() for match in _nearest(_nearby(search, current_timetable()), Clocks(now))
+    ]
 
 
 def online(search: Search, now: dt.datetime) -> list[Upcoming]:
@@ -531,48 +462,45 @@ def online(search: Search, now: dt.datetime) -> list[Upcoming]:
     if not search.online:
         return []
     clocks = Clocks(now)
-    return [match.upcoming() for match in _soonest(_remote(search, clocks), clocks)]
+    found = _remote(search, clocks, current_timetable())
+    return [match.upcoming() for match in _soonest(found, clocks)]
 
 
 def listing(search: Search, now: dt.datetime, *, limit: int) -> Listing:
     """How many meetings match in person and online, and the first ``limit`` of them:
     in person nearest first, then online soonest first (without the hybrid meetings
     already listed in person). Wheelchair access is asked of meetings in person only.
-    Three queries, rarely four."""
+    One query, to tell whether the timetable is current."""
     clocks = Clocks(now)
-    near = _nearby(search)
+    timetable = current_timetable()
+    near = _nearby(search, timetable)
     chosen = _nearest(near, clocks, limit=limit)
     online_count = 0
     if search.online:
         search = replace(search, wheelchair_access=False)
         # Hybrid meetings nearby are listed once, in person.
-        listed = {m.row.meeting_id for m in near if m.row.meeting__attendance == Attendance.HYBRID}
-        online_count = _count_online(search, listed)
+        listed = {m.meeting.id for m in near if m.meeting.attendance == Attendance.HYBRID}
+        online_count = _count_online(search, timetable, listed)
         rest = limit - len(chosen)
         if rest > 0 and online_count:
-            found = _remote(search, clocks, limit=rest, skip=listed)
+            found = _remote(search, clocks, timetable, limit=rest, skip=listed)
             chosen += _soonest(found, clocks, limit=rest)
     items = [match.upcoming() for match in chosen]
     return Listing(in_person=len(near), online=online_count, items=items)
 
 
-def _count_online(search: Search, listed: Collection[int]) -> int:
+def _count_online(search: Search, timetable: Timetable, listed: Collection[int]) -> int:
     """Meetings to join at a distance, in a wanted language or stating none, that are
-    not ``listed`` already: one query."""
-    rows = _joinable(search)
-    if search.languages:
-        spoken = Q(meeting__languages="")
-        for code in search.languages:
-            spoken |= (
-                Q(meeting__languages=code)
-                | Q(meeting__languages__startswith=f"{code} ")
-                | Q(meeting__languages__endswith=f" {code}")
-                | Q(meeting__languages__contains=f" {code} ")
-            )
-        rows = rows.filter(spoken)
-    if listed:
-        rows = rows.exclude(meeting_id__in=list(listed))
-    return int(rows.values("meeting_id").distinct().count())
+    not ``listed`` already."""
+    admits = _admits(search)
+    wanted = frozenset(search.languages)
+    counted = {
+        slot.meeting.id
+        for week in timetable.remote_of(search.group_ids, search.group_slugs)
+        for slot in week.slots
+        if admits(slot) and _language_rank(slot.meeting.languages, wanted) is not None
+    }
+    return len(counted - set(listed))
 
 
 def per_group(
@@ -580,14 +508,15 @@ def per_group(
 ) -> dict[int, list[Upcoming]]:
     """Each group's next meetings: nearby ones nearest first, then online ones soonest first.
 
-    Two queries whatever the number of groups and meetings (three for many online
-    meetings with few starting soon).
+    One query whatever the number of groups and meetings, to tell whether the
+    timetable is current.
     """
     clocks = Clocks(now)
-    chosen = _nearest(_nearby(search), clocks, per_group=limit)
+    timetable = current_timetable()
+    chosen = _nearest(_nearby(search, timetable), clocks, per_group=limit)
     if search.online:
-        shown = {match.row.meeting_id for match in chosen}
-        found = _remote(search, clocks, per_group=limit, skip=shown)
+        shown = {match.meeting.id for match in chosen}
+        found = _remote(search, clocks, timetable, per_group=limit, skip=shown)
         chosen += _soonest(found, clocks, per_group=limit)
     grouped: dict[int, list[Upcoming]] = defaultdict(list)
     for match in chosen:

@@ -18,6 +18,7 @@ WEEK_MINUTES = 7 * 24 * 60
 # How far a wall clock can part from real time over a week: one daylight-saving change,
 # an hour nearly everywhere and two at most (Antarctica/Troll).
 CLOCK_CHANGE_MINUTES = 120
+ZERO = dt.timedelta(0)
 
 
 @functools.cache
@@ -87,6 +88,11 @@ class Clocks:
             found = self._local[timezone] = (zone, local_now, minute)
         return found
 
+    @functools.cached_property
+    def utc_minute(self) -> int:
+        """``now`` as a minute of the UTC week, rounded up as ``local`` rounds."""
+        return self.local("UTC")[2]
+
     def minutes_until(self, weekday: int, starts: dt.time, timezone: str) -> int:
         return (week_minute(weekday, starts) - self.local(timezone)[2]) % WEEK_MINUTES
 
@@ -94,6 +100,25 @@ class Clocks:
         """As ``next_start`` with this ``now``."""
         zone, local_now, _minute = self.local(timezone)
         return _next_start(weekday, starts, zone, local_now, self.now)
+
+
+def utc_week_minute(weekday: int, starts: dt.time, timezone: str, year: int) -> int:
+    """The minute of the week, counted in UTC from Monday 00:00, at which a weekly time
+    starts on its zone's standard time (the lesser of its offsets in January and July
+    of ``year``). Daylight saving time makes the true minute earlier, by up to
+    ``CLOCK_CHANGE_MINUTES``, never later."""
+    return (week_minute(weekday, starts) - _standard_offset(timezone, year)) % WEEK_MINUTES
+
+
+@functools.cache
+def _standard_offset(timezone: str, year: int) -> int:
+    """The zone's offset from UTC on standard time, in minutes."""
+    zone = zone_info(timezone)
+    offset = min(
+        dt.datetime(year, month, 1, tzinfo=dt.UTC).astimezone(zone).utcoffset() or ZERO
+        for month in (1, 7)
+    )
+    return int(offset.total_seconds()) // 60
 
 
 def week_minute(weekday: int, time: dt.time) -> int:

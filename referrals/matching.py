@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django_countries import countries
 
 from catalog.vocabulary import VOCABULARY
@@ -133,13 +133,26 @@ class Text:
     literal: bool = False
 
     def __str__(self) -> str:
-        return render(self.message, dict(self.params), literal=self.literal)
+        return self.render_in(get_language())
+
+    def render_in(self, language: str | None) -> str:
+        """The text in ``language``, which must be the active one (as ``__str__``)."""
+        if self.literal:
+            return self.message
+        return _rendered(self, language)
 
     def as_dict(self) -> dict[str, object]:
         shown: dict[str, object] = {"message": self.message, "params": dict(self.params)}
         if self.literal:
             shown["literal"] = True
         return shown
+
+
+@functools.lru_cache(maxsize=8192)
+def _rendered(text: Text, language: str | None) -> str:
+    # A menu shows the same few hundred messages over and over: each is rendered once
+    # per language (the active one, which ``render`` reads).
+    return render(text.message, dict(text.params))
 
 
 def render(message: str, params: Mapping[str, object], *, literal: bool = False) -> str:

@@ -2,15 +2,15 @@
 and online, for the menu's options.
 
 The ranking stays pure (``referrals.matching``); this module adds what depends on the
-clock and on the meetings in the database: two queries for a whole menu, whatever
-the number of options and meetings (``catalog.nearby``).
+clock and on the meetings on offer: one query for a whole menu, whatever the number
+of options and meetings (``catalog.nearby``, ``catalog.timetable``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils import timezone
@@ -84,12 +84,12 @@ def meetings_for(
     now: dt.datetime | None = None,
     limit: int = 3,
 ) -> dict[str, list[Upcoming]]:
-    """Each group's next meetings for this profile, by group slug (two queries)."""
+    """Each group's next meetings for this profile, by group slug (one query)."""
     slugs = list(groups)
     search = wanted(profile, where)
     if search is None or not slugs:
         return {}
-    search = Search(**{**search.__dict__, "group_slugs": slugs, "organisation_id": organisation_id})
+    search = replace(search, group_slugs=slugs, organisation_id=organisation_id)
     found = per_group(search, now or timezone.now(), limit=limit)
     return {items[0].group: items for items in found.values() if items}
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.utils.translation import get_language
+
 from catalog.nearby import Upcoming
-from referrals.matching import Evidence, Menu, Option, Part, Source, Suggestion
+from referrals.matching import Evidence, Menu, Option, Part, Source, Suggestion, Text
+
+# Renders a message in the menu's language, looked up once per menu.
+Say = Callable[[Text | str], str]
 
 
-def _source(source: Source | None) -> dict[str, str] | None:
+def _source(source: Source | None, say: Say) -> dict[str, str] | None:
     if source is None:
         return None
-    return {"title": str(source.title), "url": source.url, "locator": str(source.locator)}
+    return {"title": say(source.title), "url": source.url, "locator": say(source.locator)}
 
 
 def evidence_json(item: Evidence) -> dict[str, Any]:
@@ -27,29 +32,29 @@ def evidence_json(item: Evidence) -> dict[str, Any]:
     }
 
 
-def _part(part: Part) -> dict[str, Any]:
+def _part(part: Part, say: Say) -> dict[str, Any]:
     return {
         "kind": part.kind,
-        "text": str(part.text),
+        "text": say(part.text),
         "points": part.points,
         "trait": part.trait,
         "value": part.value,
-        "source": _source(part.source),
+        "source": _source(part.source, say),
         "evidence": [evidence_json(item) for item in part.evidence],
     }
 
 
-def _scored(option: Option) -> dict[str, Any]:
+def _scored(option: Option, say: Say) -> dict[str, Any]:
     return {
         "group": option.group,
         "name": option.name,
         "score": option.score,
-        "fit": [str(part.text) for part in option.fit],
+        "fit": [say(part.text) for part in option.fit],
         "cautions": [
-            *([str(option.note)] if option.note else []),
-            *(str(part.text) for part in option.cautions),
+            *([say(option.note)] if option.note else []),
+            *(say(part.text) for part in option.cautions),
         ],
-        "reasons": [_part(part) for part in option.parts],
+        "reasons": [_part(part, say) for part in option.parts],
     }
 
 
@@ -71,8 +76,8 @@ def meeting_json(item: Upcoming) -> dict[str, Any]:
     }
 
 
-def _option(option: Option, meetings: list[dict[str, Any]]) -> dict[str, Any]:
-    shown = _scored(option)
+def _option(option: Option, meetings: list[dict[str, Any]], say: Say) -> dict[str, Any]:
+    shown = _scored(option, say)
     return {
         "group": shown.pop("group"),
         "name": shown.pop("name"),
@@ -94,11 +99,11 @@ def _option(option: Option, meetings: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _suggestion(item: Suggestion) -> dict[str, Any]:
+def _suggestion(item: Suggestion, say: Say) -> dict[str, Any]:
     return {
         "group": item.group,
         "name": item.name,
-        "reason": str(item.reason),
+        "reason": say(item.reason),
         "evidence": [evidence_json(e) for e in item.evidence],
     }
 
@@ -106,16 +111,21 @@ def _suggestion(item: Suggestion) -> dict[str, Any]:
 def menu_json(menu: Menu, meetings: Mapping[str, list[Upcoming]] | None = None) -> dict[str, Any]:
     """The menu as the contract gives it; ``meetings`` are each option's, by group slug."""
     meetings = meetings or {}
+    language = get_language()
+
+    def say(text: Text | str) -> str:
+        return text.render_in(language) if isinstance(text, Text) else str(text)
+
     return {
         "reference": menu.reference,
         "options": [
-            _option(option, [meeting_json(item) for item in meetings.get(option.group, [])])
+            _option(option, [meeting_json(item) for item in meetings.get(option.group, [])], say)
             for option in menu.options
         ],
-        "considered": [_scored(option) for option in menu.considered],
-        "complementary": [_suggestion(item) for item in menu.complementary],
+        "considered": [_scored(option, say) for option in menu.considered],
+        "complementary": [_suggestion(item, say) for item in menu.complementary],
         "excluded": [
-            {"group": item.group, "name": item.name, "reason": str(item.reason)}
+            {"group": item.group, "name": item.name, "reason": say(item.reason)}
             for item in menu.excluded
         ],
     }

@@ -12,7 +12,7 @@ import pytest
 from catalog import nearby
 from catalog.models import Meeting, MeetingSlot
 from catalog.nearby import Search, in_person, listing, online, per_group
-from catalog.schedule import distance_km, next_start
+from catalog.schedule import Clocks, distance_km, next_start
 from tests.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,7 @@ NOWS = [
     dt.datetime(2026, 10, 25, 0, 45, tzinfo=dt.UTC),  # in Oslo's repeated hour
     dt.datetime(2026, 3, 8, 6, 59, 30, tzinfo=dt.UTC),  # as Toronto springs forward
     dt.datetime(2026, 12, 8, 18, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 7, 15, 9, 10, tzinfo=dt.UTC),  # on summer time (where there is one)
 ]
 
 
@@ -102,16 +103,20 @@ SEARCHES = [
 ]
 
 
-@pytest.mark.parametrize("read_whole", [1000, 4], ids=["read-whole", "read-soon-first"])
+@pytest.mark.parametrize(
+    ("read_whole", "horizons"),
+    [(1000, (180, 1440)), (4, (180, 1440)), (4, (30, 300)), (4, (600, 3000))],
+    ids=["read-whole", "read-soon-first", "short-horizons", "long-horizons"],
+)
 @pytest.mark.parametrize("search", SEARCHES)
 def test_the_search_gives_what_working_out_every_start_gives(
-    meetings, monkeypatch, search, read_whole
+    meetings, monkeypatch, search, read_whole, horizons
 ):
     # With many meetings (here: more than four weekly times) online ones are read for
-    # the next hours first; the answer must not change.
+    # the next hours first, then the next day, then the week; the answer must not change.
     monkeypatch.setattr(nearby, "_READ_WHOLE", read_whole)
-    monkeypatch.setattr(nearby, "_zones_met", frozenset())
-    for now in NOWS * 2:  # the second time round, with the time zones met
+    monkeypatch.setattr(nearby, "_horizons", lambda timetable: horizons)
+    for now in NOWS:
         near = by_hand(search, now, remote=False)
         remote = by_hand(search, now, remote=True)
         assert listed(in_person(search, now)) == near
@@ -144,11 +149,13 @@ def test_the_search_gives_what_working_out_every_start_gives(
             assert listed(page.items) == (near + rest)[:limit]
 
 
-def test_the_menu_search_costs_two_queries_whatever_the_number_of_meetings(
-    meetings, django_assert_max_num_queries
+def test_the_menu_search_costs_one_query_whatever_the_number_of_meetings(
+    meetings, django_assert_num_queries, django_assert_max_num_queries
 ):
     search = Search(group_slugs=("na", "aa"), near=DRAMMEN, online=True, languages=("nb",))
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(2):  # the timetable read once per process
+        per_group(search, NOWS[-1])
+    with django_assert_num_queries(1):  # is it current?
         found = per_group(search, NOWS[-1])
     assert found
 
@@ -156,31 +163,88 @@ def test_the_menu_search_costs_two_queries_whatever_the_number_of_meetings(
 def test_many_meetings_starting_soon_are_read_for_the_next_hours_only(
     db, monkeypatch, django_assert_num_queries
 ):
-    # A meeting online every hour of the week, on Toronto's and Oslo's clocks: more than
-    # _READ_WHOLE weekly times, and plenty within the next hours, so one query reads
-    # enough for three per group, and the whole week is never read.
+    # Meetings online twice an hour round the clock, at a quarter past on Oslo's clock
+    # and a quarter to on Toronto's: more than _READ_WHOLE weekly times, and plenty in
+    # the next three hours, so enough for three per group are found among those, and
+    # the next start of the others is never worked out.
     monkeypatch.setattr(nearby, "_READ_WHOLE", 20)
     group = GroupFactory(slug="aa")
     for hour in range(24):
-        meeting = Meeting.objects.create(
-            group=group,
-            name=f"Every day at {hour}",
-            attendance="online",
-            online_url=f"https://meet.example.org/{hour}",
-            languages="en",
-        )
-        for weekday in range(7):
-            MeetingSlot.objects.create(
-                meeting=meeting,
-                weekday=weekday,
-                starts=dt.time(hour, 15),
-                timezone="America/Toronto" if hour % 2 else "Europe/Oslo",
+        for minute, zone in ((15, "Europe/Oslo"), (45, "America/Toronto")):
+            meeting = Meeting.objects.create(
+                group=group,
+                name=f"Every day at {hour}:{minute}",
+                attendance="online",
+                online_url=f"https://meet.example.org/{hour}/{minute}",
+                languages="en",
             )
+            for day in range(7):
+                MeetingSlot.objects.create(
+                    meeting=meeting, weekday=day, starts=dt.time(hour, minute), timezone=zone
+                )
+    worked_out = []
+    exact = Clocks.next_start
+
+    def counted(self, *args):
+        worked_out.append(args)
+        return exact(self, *args)
+
+    monkeypatch.setattr(Clocks, "next_start", counted)
     search = Search(group_slugs=("aa",), online=True, languages=("en",))
+    per_group(search, NOWS[0])  # reads the timetable
     for now in NOWS:
-        online(search, now)  # meets the time zones
-        with django_assert_num_queries(1) as captured:
+        worked_out.clear()
+        with django_assert_num_queries(1):  # is the timetable current?
             found = per_group(search, now)
-        assert "LIMIT 1 OFFSET 20" in captured.captured_queries[0]["sql"]
+        assert len(worked_out) < 30  # of 336 weekly times
         (items,) = found.values()
         assert listed(items) == by_hand(search, now, remote=True)[:3]
+        assert listed(listing(search, now, limit=5).items) == by_hand(search, now, remote=True)[:5]
+
+
+def test_the_timetable_is_read_again_when_meetings_or_groups_change(db, meetings):
+    search = Search(near=DRAMMEN, radius_km=50, online=True)
+    now = NOWS[-1]
+
+    def found() -> set[int]:
+        return {item.id for item in listing(search, now, limit=1000).items}
+
+    before = found()
+    meeting = Meeting.objects.create(
+        group=meetings[0], name="New", attendance="online", online_url="https://meet.example.org/n"
+    )
+    MeetingSlot.objects.create(meeting=meeting, weekday=0, starts=dt.time(9), timezone="UTC")
+    assert found() == before | {meeting.pk}
+    meeting.retired_at = now
+    meeting.save()
+    assert found() == before
+    group = meetings[1]
+    group.active = False
+    group.save()
+    assert found() == before - set(group.meetings.values_list("pk", flat=True))
+
+
+def test_a_meeting_on_summer_time_is_not_passed_over_for_a_later_one(db, monkeypatch):
+    # In July, Oslo is on summer time (UTC+2) and Kolkata keeps UTC+5:30 all year. Read
+    # three hours ahead on standard time, the Oslo meeting (in 2 h 10 min, but 3 h 10
+    # min on standard time) is not read at first; the Kolkata one (in 2 h 50 min) is.
+    # The Oslo meeting still comes first.
+    monkeypatch.setattr(nearby, "_READ_WHOLE", 1)
+    monkeypatch.setattr(nearby, "_horizons", lambda timetable: (180, 1440))
+    now = dt.datetime(2026, 7, 15, 9, 0, tzinfo=dt.UTC)  # a Wednesday
+    group = GroupFactory(slug="aa")
+    for name, starts, zone in (
+        ("Oslo", dt.time(13, 10), "Europe/Oslo"),  # 11:10 UTC
+        ("Kolkata", dt.time(17, 20), "Asia/Kolkata"),  # 11:50 UTC
+    ):
+        meeting = Meeting.objects.create(
+            group=group,
+            name=name,
+            attendance="online",
+            online_url=f"https://meet.example.org/{name}",
+        )
+        MeetingSlot.objects.create(meeting=meeting, weekday=2, starts=starts, timezone=zone)
+    search = Search(group_slugs=("aa",), online=True)
+    (items,) = per_group(search, now, limit=1).values()
+    assert [item.name for item in items] == ["Oslo"]
+    assert [item.name for item in listing(search, now, limit=1).items] == ["Oslo"]

@@ -12,10 +12,13 @@ from hypothesis import strategies as st
 
 from catalog.schedule import (
     CLOCK_CHANGE_MINUTES,
+    WEEK_MINUTES,
     Clocks,
     bounding_box,
     distance_km,
     next_start,
+    utc_week_minute,
+    week_minute,
 )
 
 OSLO = "Europe/Oslo"
@@ -170,3 +173,20 @@ def test_the_estimate_is_within_a_clock_change_of_the_exact_next_start(now, week
     assert clocks.next_start(weekday, starts, zone) == exact
     minutes = (exact - now).total_seconds() / 60
     assert abs(clocks.minutes_until(weekday, starts, zone) - minutes) <= CLOCK_CHANGE_MINUTES
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Oslo", "America/St_Johns", "Australia/Lord_Howe", "Antarctica/Troll", "UTC"]
+)
+def test_daylight_saving_makes_a_start_earlier_than_its_standard_minute_never_later(zone):
+    # What the search's index relies on: the true minute of the UTC week a weekly time
+    # starts at is within CLOCK_CHANGE_MINUTES before the one kept, all year round.
+    now = utc(2026, 1, 1, 0, 0)
+    for _week in range(53):
+        for weekday in range(7):
+            for starts in (at("00:30"), at("02:30"), at("12:00"), at("23:45")):
+                kept = utc_week_minute(weekday, starts, zone, 2026)
+                begins = next_start(weekday, starts, zone, now).astimezone(dt.UTC)
+                true = week_minute(begins.weekday(), begins.time())
+                assert 0 <= (kept - true) % WEEK_MINUTES <= CLOCK_CHANGE_MINUTES
+        now += dt.timedelta(days=7)
