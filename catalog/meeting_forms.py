@@ -6,11 +6,12 @@ from typing import Any
 
 from django import forms
 from django.forms import inlineformset_factory
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.forms import formfield
 from catalog.languages import join_languages, language_choices, split_languages
-from catalog.models import Meeting, MeetingSlot
+from catalog.models import FeedFormat, Group, Meeting, MeetingFeed, MeetingSlot
 
 # The zone a new weekly time starts from, by the meeting's country.
 ZONES = {
@@ -90,3 +91,54 @@ class RequiredSlots(forms.BaseInlineFormSet[MeetingSlot, Meeting, SlotForm]):
 SlotFormSet = inlineformset_factory(
     Meeting, MeetingSlot, form=SlotForm, formset=RequiredSlots, extra=2, can_delete=True
 )
+
+
+class FeedForm(forms.ModelForm[MeetingFeed]):
+    """A feed's settings; its key names it in addresses and commands and stays fixed."""
+
+    class Meta:
+        model = MeetingFeed
+        fields = ["key", "name", "format", "url", "group", "timezone", "active"]
+        formfield_callback = formfield
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["key"].disabled = True
+        self.fields["group"].queryset = Group.objects.filter(active=True)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("format") != FeedFormat.CSV and not data.get("group"):
+            self.add_error(
+                "group",
+                _("Name the fellowship: only a CSV file can name the group on each row instead."),
+            )
+        return data
+
+
+# An upload waits in the database for its preview: larger feeds are imported on the
+# server with ``manage.py import_meetings`` (up to catalog.feeds.MAX_FEED_BYTES).
+MAX_FEED_UPLOAD_BYTES = 16 * 1024 * 1024
+
+
+class FeedFileForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext("In the feed's format, at most %(limit)d MB.") % {
+            "limit": MAX_FEED_UPLOAD_BYTES // 2**20
+        }
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FEED_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "The file is larger than %(limit)d MB. Import a feed this large on the "
+                    "server: manage.py import_meetings."
+                ),
+                params={"limit": MAX_FEED_UPLOAD_BYTES // 2**20},
+            )
+        return upload

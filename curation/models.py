@@ -23,6 +23,7 @@ class PendingImportQuerySet(models.QuerySet["PendingImport"]):
 class PendingImportKind(models.TextChoices):
     CATALOG = "catalog", _("Catalog")
     STUDIES = "studies", _("Studies")
+    MEETINGS = "meetings", _("Meetings")
 
 
 class PendingImport(models.Model):
@@ -38,6 +39,8 @@ class PendingImport(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     filename = models.CharField(_("file name"), max_length=255)
+    # What the file is imported into, where its kind has more than one (a feed's key).
+    target = models.CharField(_("imported into"), max_length=100, blank=True)
     data = models.BinaryField(_("content"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(
@@ -69,12 +72,15 @@ class PendingImport(models.Model):
         return f"{self.filename} ({self.get_kind_display()})"
 
     @classmethod
-    def keep(cls, *, kind: str, filename: str, data: bytes, user: Any) -> PendingImport:
+    def keep(
+        cls, *, kind: str, filename: str, data: bytes, user: Any, target: str = ""
+    ) -> PendingImport:
         """Store an upload for its preview, clearing uploads whose hour has passed."""
         cls.objects.expired().delete()
         return cls.objects.create(
             kind=kind,
             filename=filename[:255],
+            target=target,
             data=data,
             sha256=hashlib.sha256(data).hexdigest(),
             uploaded_by=user,

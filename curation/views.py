@@ -14,8 +14,8 @@ The apps' views are thin shells that check permissions and name their ``Importer
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
@@ -23,14 +23,17 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.formats import time_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from curation.imports import ImportRefused, Plan, sections
 from curation.models import PendingImport
 
+IMPORT_AND_EXPORT = gettext_lazy("Import and export")
 # Problems and changes a page lists before saying how many more there are.
 SHOWN_PROBLEMS = 200
 SHOWN_CHANGES = 100
@@ -49,6 +52,23 @@ class Importer:
     upload_url: str  # URL names
     preview_url: str
     done_url: str
+    # Arguments of the upload and preview URLs before the upload's id (a feed's key).
+    url_args: tuple[str, ...] = ()
+    # Beside the form on the upload page.
+    context: Mapping[str, Any] = field(default_factory=dict)
+    upload_title: StrOrPromise = IMPORT_AND_EXPORT  # in the breadcrumb
+    target: str = ""  # what the file is imported into (PendingImport.target)
+
+    @property
+    def upload_link(self) -> str:
+        return reverse(self.upload_url, args=self.url_args)
+
+    def preview_link(self, pk: uuid.UUID) -> str:
+        return reverse(self.preview_url, args=(*self.url_args, pk))
+
+    @property
+    def done_link(self) -> str:
+        return reverse(self.done_url)
 
 
 def upload(request: HttpRequest, importer: Importer) -> HttpResponse:
@@ -63,17 +83,21 @@ def upload(request: HttpRequest, importer: Importer) -> HttpResponse:
             errors = refused.errors
         else:
             pending = PendingImport.keep(
-                kind=importer.kind, filename=uploaded.name, data=data, user=request.user
+                kind=importer.kind,
+                filename=uploaded.name,
+                data=data,
+                user=request.user,
+                target=importer.target,
             )
-            return redirect(importer.preview_url, pk=pending.pk)
-    context = {"form": form, **_problems(errors)}
+            return redirect(importer.preview_link(pending.pk))
+    context = {**importer.context, "form": form, "importer": importer, **_problems(errors)}
     return render(request, importer.template, context)
 
 
 def preview(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> HttpResponse:
     pending = _pending_for_user(request, importer, pk)
     if not _usable(request, pending):
-        return redirect(importer.upload_url)
+        return redirect(importer.upload_link)
     plan: Plan | None = None
     errors: list[str] = []
     try:
@@ -94,9 +118,14 @@ def preview(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> HttpResp
 
 
 def _pending_for_user(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> PendingImport:
-    """The upload, if it is the user's own and of this kind; 404 otherwise."""
+    """The upload, if it is the user's own, of this kind and for this target; 404
+    otherwise."""
     return get_object_or_404(
-        PendingImport, pk=pk, kind=importer.kind, uploaded_by_id=request.user.pk
+        PendingImport,
+        pk=pk,
+        kind=importer.kind,
+        target=importer.target,
+        uploaded_by_id=request.user.pk,
     )
 
 
@@ -134,16 +163,16 @@ def _apply(
                 "again."
             ),
         )
-        return redirect(importer.preview_url, pk=pending.pk)
+        return redirect(importer.preview_link(pending.pk))
     with transaction.atomic():
         if not pending.claim():
             pending.refresh_from_db()
             messages.error(request, _applied_already(pending))
-            return redirect(importer.upload_url)
+            return redirect(importer.upload_link)
         summary = plan.apply()
     for level, message in importer.report(pending.filename, summary):
         messages.add_message(request, level, message)
-    return redirect(importer.done_url)
+    return redirect(importer.done_link)
 
 
 def _problems(errors: list[str]) -> dict[str, Any]:

@@ -24,8 +24,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from catalog import interchange as catalog_interchange
+from catalog import meeting_import
+from catalog.feed_views import TEMPLATE
 from catalog.history import group_history, meeting_history
-from catalog.models import Group, Meeting, MeetingSlot, Source
+from catalog.models import Group, Meeting, MeetingFeed, MeetingSlot, Source
 from curation.history import HistoryEntry
 from curation.models import PendingImport
 from referrals.exports import TABLES
@@ -101,6 +103,8 @@ class World:
     study_change: HistoryEntry
     catalog_upload: PendingImport
     studies_upload: PendingImport
+    feed: MeetingFeed
+    feed_upload: PendingImport
 
 
 def online_meeting_of(referral: Referral) -> Meeting:
@@ -162,7 +166,7 @@ def build_world(counsellor: User) -> World:
     )
 
 
-def _uploads(counsellor: User) -> dict[str, PendingImport]:
+def _uploads(counsellor: User) -> dict[str, Any]:
     """Files a catalog admin of the organisation uploaded, waiting for their preview to be
     applied: one that adds a source to the catalog (and names no group, so that what it
     changes stays the same whatever other forms change meanwhile), and the studies as
@@ -181,7 +185,21 @@ def _uploads(counsellor: User) -> dict[str, PendingImport]:
         ],
         "groups": [],
     }
+    feed = meeting_import.ensure_feed(
+        "aa-by-hand", format=MeetingFeed.Format.CSV, group=None, name="Meetings by hand"
+    )
     return {
+        "feed": feed,
+        # The CSV template's first example, as a meeting of its own: applying it adds it.
+        "feed_upload": PendingImport.keep(
+            kind=PendingImport.Kind.MEETINGS,
+            filename="meetings.csv",
+            data=b"".join(
+                TEMPLATE.read_bytes().splitlines(keepends=True)[i] for i in (0, 2)
+            ).replace(b"#example-1", b"example-1"),
+            user=curator,
+            target=feed.key,
+        ),
         "catalog_upload": PendingImport.keep(
             kind=PendingImport.Kind.CATALOG,
             filename="catalog.json",
@@ -219,6 +237,9 @@ ARGUMENTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "catalog:history-undo": lambda w: [{"slug": w.group.slug, **_undo(w.group_change)}],
     "catalog:source-edit": lambda w: [{"key": w.source.key}],
     "catalog:catalog-import-preview": lambda w: [{"pk": w.catalog_upload.pk}],
+    "catalog:feed-edit": lambda w: [{"key": w.feed.key}],
+    "catalog:feed-import": lambda w: [{"key": w.feed.key}],
+    "catalog:feed-import-preview": lambda w: [{"key": w.feed.key, "pk": w.feed_upload.pk}],
     "studies:studies-import-preview": lambda w: [{"pk": w.studies_upload.pk}],
     "studies:study-detail": lambda w: [{"key": w.study.key}],
     "studies:theme-detail": lambda w: [{"key": w.study.key, "theme_key": w.theme.key}],

@@ -20,7 +20,7 @@ from referrals.services import record_choice
 from studies.history import study_history
 from studies.interchange import export_json as studies_export
 from studies.models import Finding, Quote, Study, Theme
-from tests.factories import ReferralFactory, UserFactory
+from tests.factories import MeetingFeedFactory, ReferralFactory, UserFactory
 from tests.security.crawl import online_meeting_of
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +97,12 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "catalog:meeting-history": ("GET", _only("catalog_admin")),
     "catalog:meeting-history-undo": ("GET", _only("catalog_admin")),
     "catalog:meeting-template": ("GET", _only("catalog_admin")),
+    "catalog:feed-list": ("GET", _only("catalog_admin")),
+    "catalog:feed-create": ("GET", _only("catalog_admin")),
+    "catalog:feed-edit": ("GET", _only("catalog_admin")),
+    "catalog:feed-import": ("GET", _only("catalog_admin")),
+    # Only the curator who uploaded the file sees its preview.
+    "catalog:feed-import-preview": ("GET", _only("catalog_admin")),
     "catalog:source-list": ("GET", _only(*READERS)),
     "catalog:source-create": ("GET", _only("catalog_admin")),
     "catalog:source-edit": ("GET", _only("catalog_admin")),
@@ -201,6 +207,7 @@ def world(reference_data, organisation, other_organisation):
     study_entry = next(e for e in study_history(study) if e.can_undo)
     meeting = online_meeting_of(referral)
     meeting_entry = next(e for e in catalog_history.meeting_history(meeting) if e.can_undo)
+    feed = MeetingFeedFactory(key="aa-quinte", group=group, url="")
     kwargs = {
         "catalog:meeting-detail": {"pk": meeting.pk},
         "catalog:meeting-edit": {"pk": meeting.pk},
@@ -221,6 +228,9 @@ def world(reference_data, organisation, other_organisation):
         },
         "catalog:source-edit": {"key": group.trait_values.first().source.key},
         "catalog:catalog-import-preview": {"pk": _upload(people, PendingImport.Kind.CATALOG)},
+        "catalog:feed-edit": {"key": feed.key},
+        "catalog:feed-import": {"key": feed.key},
+        "catalog:feed-import-preview": {"key": feed.key, "pk": _feed_upload(people, feed)},
         "studies:studies-import-preview": {"pk": _upload(people, PendingImport.Kind.STUDIES)},
         "studies:study-detail": {"key": study.key},
         "studies:theme-detail": {
@@ -259,6 +269,18 @@ def _upload(people, kind: str):
     exported = (catalog_export if kind == PendingImport.Kind.CATALOG else studies_export)()
     pending = PendingImport.keep(
         kind=kind, filename="export.json", data=exported, user=people["catalog_admin"]
+    )
+    return pending.pk
+
+
+def _feed_upload(people, feed):
+    """A Meeting Guide file of no meetings the catalog admin uploaded into ``feed``."""
+    pending = PendingImport.keep(
+        kind=PendingImport.Kind.MEETINGS,
+        filename="feed.json",
+        data=b"[]",
+        user=people["catalog_admin"],
+        target=feed.key,
     )
     return pending.pk
 

@@ -44,6 +44,7 @@ TOKEN_FIELD = "csrfmiddlewaretoken"
 # have written.
 WRITING_FORMS = {
     "catalog:catalog-import-preview",
+    "catalog:feed-import-preview",
     "catalog:history-undo",
     "catalog:source-edit",
     "studies:history-undo",
