@@ -101,6 +101,8 @@ class Search:
     women_only: bool = False
     # Leave out meetings for women only: what a search for a man needs.
     not_women_only: bool = False
+    # Meetings for women only first: what a woman who prefers them needs.
+    women_only_first: bool = False
     wheelchair_access: bool = False
     organisation_id: int | None = None
     exclude_ids: Collection[int] = field(default_factory=tuple)
@@ -130,7 +132,8 @@ class _Match:
     def __init__(self, meeting: MeetingRow, rank: int, distance: float | None) -> None:
         self.meeting = meeting
         self.group_id = meeting.group_id
-        self.rank = rank  # 0: in a wanted language, 1: stating none
+        # 0 first: in a wanted language (and for women only, where they come first)
+        self.rank = rank
         self.distance = distance  # km, rounded as shown; None online
         self.slots: list[_Slot] = []
         self.soon = WEEK_MINUTES  # estimated minutes until the next start (Clocks)
@@ -236,19 +239,26 @@ def _admits(search: Search) -> Callable[[SlotRow], bool]:
 
 def _collect(
     slots: Iterable[SlotRow],
-    wanted: frozenset[str],
+    search: Search,
     *,
     near: tuple[float, float] | None = None,
-    radius_km: float = 0.0,
     skip: Collection[int] = (),
 ) -> list[_Match]:
-    """The meetings of ``slots`` in a wanted language or stating none (and within
-    ``radius_km`` of ``near`` when given), each with its weekly times."""
+    """The meetings of ``slots`` in a wanted language or stating none (and within the
+    search's radius of ``near`` when given), each with its weekly times.
+
+    Each is ranked: in a wanted language before stating none, and within each, for a
+    search that puts them first, meetings for women only before the others."""
+    wanted = frozenset(search.languages)
+    radius_km = search.radius_km
+    women_first = search.women_only_first
     found: dict[int, _Match | None] = {}
     for slot in slots:
         meeting = slot.meeting
         if meeting.id not in found:
             rank = _language_rank(meeting.languages, wanted)
+            if rank is not None:
+                rank = 2 * rank + (1 if women_first and not meeting.women_only else 0)
             distance = None
             if near is not None:
                 assert meeting.latitude is not None and meeting.longitude is not None
@@ -279,9 +289,7 @@ def _nearby(search: Search, timetable: Timetable) -> list[_Match]:
         if (west is None or west <= (slot.meeting.longitude or 0.0) <= (east or 0.0))
         and admits(slot)
     ]
-    return _collect(
-        slots, frozenset(search.languages), near=search.near, radius_km=search.radius_km
-    )
+    return _collect(slots, search, near=search.near)
 
 
 # With more weekly times to join online than this, a search for the first few reads
@@ -310,12 +318,12 @@ def _remote(
     few wanted, so where there are many (more than _READ_WHOLE) only those within the
     first horizon are read, in the timetable's order of the UTC week on standard time.
     Daylight saving makes a weekly time start earlier than that, by up to a clock
-    change, never later; so a group, or the whole listing, with enough in a wanted
-    language found to start a clock change before the horizon is complete: nothing
-    unread can come before them (those stating no language come after). The others
-    are read again for the next horizon, then for the whole week.
+    change, never later; so a group, or the whole listing, with enough of the first
+    rank (in a wanted language; for women only, where they come first) found to
+    start a clock change before the horizon is complete: nothing unread can come
+    before them. The others are read again for the next horizon, then for the whole
+    week.
     """
-    wanted = frozenset(search.languages)
     admits = _admits(search)
     bound = per_group if per_group is not None else limit
     weeks = timetable.remote_of(
@@ -323,7 +331,7 @@ def _remote(
     )
     if bound is None or sum(len(week) for week in weeks) <= _READ_WHOLE:
         everything = (slot for week in weeks for slot in week.slots)
-        return _collect(filter(admits, everything), wanted, skip=skip)
+        return _collect(filter(admits, everything), search, skip=skip)
     kept: list[_Match] = []
     for horizon in _horizons(timetable):
         found = _collect(
@@ -333,7 +341,7 @@ def _remote(
                 for slot in week.starting_within(clocks.utc_minute, horizon)
                 if admits(slot)
             ),
-            wanted,
+            search,
             skip=skip,
         )
         # A weekly time not read starts at its minute on standard time or up to a
@@ -360,7 +368,7 @@ def _remote(
         if not weeks:
             return kept
     everything = (slot for week in weeks for slot in week.slots)
-    return kept + _collect(filter(admits, everything), wanted, skip=skip)
+    return kept + _collect(filter(admits, everything), search, skip=skip)
 
 
 def _candidates(

@@ -70,8 +70,12 @@ def wanted(profile: Profile | dict[str, Any], where: Whereabouts | None) -> Sear
         in_person=in_person,
         online=online,
         languages=tuple(_get(profile, "languages") or ()),
-        # A man is never sent to a meeting for women only.
+        # A man is never sent to a meeting for women only; a woman who prefers them
+        # sees them first.
         not_women_only=_get(profile, "gender") == "male",
+        women_only_first=bool(
+            _get(profile, "gender") == "female" and _get(profile, "prefers_women_only")
+        ),
     )
 
 

@@ -45,6 +45,7 @@ def meetings(db):
             longitude=None if remote else DRAMMEN[1] + rng.uniform(-0.5, 0.5),
             municipality="" if remote else "Drammen",
             languages=rng.choice(["nb", "en", "en nl", ""]),
+            women_only=number % 5 == 1,
         )
         if meeting.attendance == "hybrid":
             meeting.latitude, meeting.longitude = DRAMMEN[0] + 0.01, DRAMMEN[1]
@@ -75,6 +76,7 @@ def by_hand(search: Search, now: dt.datetime, *, remote: bool) -> list[tuple[int
         if search.languages and codes and not set(codes) & set(search.languages):
             continue
         rank = 1 if search.languages and not codes else 0
+        rank = 2 * rank + (1 if search.women_only_first and not meeting.women_only else 0)
         distance = 0.0
         if not remote:
             distance = round(distance_km(*DRAMMEN, meeting.latitude, meeting.longitude), 1)
@@ -100,6 +102,7 @@ SEARCHES = [
     Search(near=DRAMMEN, radius_km=10, online=True, languages=("nb",)),
     Search(near=DRAMMEN, online=True, languages=("nl", "nb"), weekdays=(0, 5, 6)),
     Search(group_slugs=("aa", "na"), near=DRAMMEN, online=True, languages=("en",)),
+    Search(near=DRAMMEN, online=True, languages=("nb", "en"), women_only_first=True),
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -260,3 +261,40 @@ def test_a_man_is_never_offered_a_meeting_for_women_only(counsellor_client, refe
             match(counsellor_client, near=BELLEVILLE, gender="female").json(), group.slug
         )[0]["types"]
     )
+
+
+def test_a_woman_who_prefers_women_only_meetings_sees_them_first(counsellor_client, reference_data):
+    group = first_option(counsellor_client)
+    # The mixed meeting is nearer; the women's meeting 3 km further.
+    meeting(group, "Open Discussion", lat=44.1630, lon=-77.3830)
+    meeting(group, "Women's Step Group", lat=44.1900, lon=-77.3830, women_only=True)
+    # Online, the open meeting is tomorrow and the women's the day after.
+    tomorrow = (dt.datetime.now(ZoneInfo(TORONTO)).weekday() + 1) % 7
+    meeting(
+        group,
+        "Women Online",
+        attendance="online",
+        online_url="https://meet.example.org/w",
+        women_only=True,
+        weekday=(tomorrow + 1) % 7,
+    )
+    meeting(
+        group,
+        "Online Open",
+        attendance="online",
+        online_url="https://meet.example.org/o",
+        weekday=tomorrow,
+    )
+
+    def names(**profile):
+        menu = match(counsellor_client, near=BELLEVILLE, gender="female", **profile).json()
+        return [m["name"] for m in meetings_of(menu, group.slug)]
+
+    assert names(prefers_women_only=True) == [
+        "Women's Step Group",
+        "Open Discussion",
+        "Women Online",
+        "Online Open",
+    ]
+    # Without the preference: nearest first, then soonest online.
+    assert names() == ["Open Discussion", "Women's Step Group", "Online Open", "Women Online"]
