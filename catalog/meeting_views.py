@@ -4,11 +4,8 @@ the next refresh of their feed may overwrite what the feed provides."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +19,7 @@ from catalog.history import meeting_history
 from catalog.meeting_forms import ZONES, MeetingForm, SlotFormSet
 from catalog.models import Group, Meeting
 from catalog.schedule import next_start
-from curation.history import UndoError, find_entry, undo
+from curation import views as curation_views
 
 can_view = permission_required("catalog.view_group", raise_exception=True)
 can_change = permission_required("catalog.change_group", raise_exception=True)
@@ -114,14 +111,13 @@ def meeting_retire(request: HttpRequest, pk: int) -> HttpResponse:
 @can_change
 def meeting_history_page(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
-    page = Paginator(meeting_history(meeting), 50).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {
-        "owner": meeting,
-        "page": page,
-        "undo_url_name": "catalog:meeting-history-undo",
-        "owner_key": meeting.pk,
-    }
-    return render(request, "history/history_list.html", context)
+    return curation_views.history_page(
+        request,
+        meeting,
+        meeting_history(meeting),
+        undo_url_name="catalog:meeting-history-undo",
+        owner_key=meeting.pk,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,17 +125,11 @@ def meeting_history_page(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_history_undo(request: HttpRequest, pk: int, kind: str, history_id: int) -> HttpResponse:
     """Confirm (GET), then undo (POST) one entry of a meeting's history."""
     meeting = _meeting(request, pk)
-    entry = find_entry(meeting_history(meeting), kind, history_id)
-    if entry is None or not entry.can_undo:
-        raise Http404
-    history_url = reverse("catalog:meeting-history", args=[meeting.pk])
-    if request.method == "POST":
-        try:
-            undo(entry)
-        except UndoError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, _("Done. The undo is recorded in the history too."))
-        return redirect(history_url)
-    context = {"owner": meeting, "entry": entry, "history_url": history_url}
-    return render(request, "history/history_undo.html", context)
+    return curation_views.undo_page(
+        request,
+        meeting,
+        meeting_history(meeting),
+        kind,
+        history_id,
+        history_url=lambda: reverse("catalog:meeting-history", args=[meeting.pk]),
+    )

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.forms import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +33,6 @@ from catalog.forms import (
 from catalog.models import Availability, Group, Source, Trait, TraitValue
 from catalog.services import save_group
 from curation import views as curation_views
-from curation.history import UndoError, find_entry, undo
 from curation.models import PendingImport
 from curation.views import Importer
 from studies.evidence import what_the_studies_say
@@ -187,14 +186,10 @@ def group_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @can_change
 def group_history(request: HttpRequest, slug: str) -> HttpResponse:
     group = get_object_or_404(Group, slug=slug)
-    page = Paginator(history.group_history(group), 50).get_page(request.GET.get("page"))
-    context = {
-        "owner": group,
-        "page": page,
-        "undo_url_name": "catalog:history-undo",
-        "owner_key": group.slug,
-    }
-    return render(request, "history/history_list.html", context)
+    entries = history.group_history(group)
+    return curation_views.history_page(
+        request, group, entries, undo_url_name="catalog:history-undo", owner_key=group.slug
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -202,24 +197,15 @@ def group_history(request: HttpRequest, slug: str) -> HttpResponse:
 def history_undo(request: HttpRequest, slug: str, kind: str, history_id: int) -> HttpResponse:
     """Confirm (GET), then undo (POST) one entry of a group's history."""
     group = get_object_or_404(Group, slug=slug)
-    entry = find_entry(history.group_history(group), kind, history_id)
-    if entry is None or not entry.can_undo:
-        raise Http404
-    if request.method == "POST":
-        try:
-            undo(entry)
-        except UndoError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, _("Done. The undo is recorded in the history too."))
+
+    def history_url() -> str:
         group.refresh_from_db()  # an undo may have changed the slug
-        return redirect("catalog:group-history", slug=group.slug)
-    context = {
-        "owner": group,
-        "entry": entry,
-        "history_url": reverse("catalog:group-history", args=[group.slug]),
-    }
-    return render(request, "history/history_undo.html", context)
+        return reverse("catalog:group-history", args=[group.slug])
+
+    entries = history.group_history(group)
+    return curation_views.undo_page(
+        request, group, entries, kind, history_id, history_url=history_url
+    )
 
 
 @require_GET

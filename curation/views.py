@@ -20,8 +20,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import time_format
@@ -30,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
+from curation.history import HistoryEntry, UndoError, find_entry, undo
 from curation.imports import ImportRefused, Plan, sections
 from curation.models import PendingImport
 
@@ -177,3 +179,52 @@ def _apply(
 
 def _problems(errors: list[str]) -> dict[str, Any]:
     return {"errors": errors[:SHOWN_PROBLEMS], "more_errors": max(0, len(errors) - SHOWN_PROBLEMS)}
+
+
+# --- History pages, shared by the catalog, the studies and the meetings ----------------
+
+
+def history_page(
+    request: HttpRequest,
+    owner: Any,
+    entries: list[HistoryEntry],
+    *,
+    undo_url_name: str,
+    owner_key: object,
+) -> HttpResponse:
+    """An owner's history, newest first, 50 entries a page, each with its undo link."""
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    context = {
+        "owner": owner,
+        "page": page,
+        "undo_url_name": undo_url_name,
+        "owner_key": owner_key,
+    }
+    return render(request, "history/history_list.html", context)
+
+
+def undo_page(
+    request: HttpRequest,
+    owner: Any,
+    entries: list[HistoryEntry],
+    kind: str,
+    history_id: int,
+    *,
+    history_url: Callable[[], str],
+) -> HttpResponse:
+    """Confirm (GET), then undo (POST) one entry of an owner's history; back to the
+    history afterwards (``history_url`` is asked after the undo, which may have
+    changed the owner's key)."""
+    entry = find_entry(entries, kind, history_id)
+    if entry is None or not entry.can_undo:
+        raise Http404
+    if request.method == "POST":
+        try:
+            undo(entry)
+        except UndoError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Done. The undo is recorded in the history too."))
+        return redirect(history_url())
+    context = {"owner": owner, "entry": entry, "history_url": history_url()}
+    return render(request, "history/history_undo.html", context)

@@ -5,7 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from curation import views as curation_views
-from curation.history import UndoError, find_entry, undo
 from curation.models import PendingImport
 from curation.views import Importer
 from studies import evidence, interchange
@@ -96,34 +95,27 @@ can_curate = permission_required("studies.change_study", raise_exception=True)
 @can_curate
 def study_history_page(request: HttpRequest, key: str) -> HttpResponse:
     study = get_object_or_404(Study, key=key)
-    page = Paginator(study_history(study), 50).get_page(request.GET.get("page"))
-    context = {
-        "owner": study,
-        "page": page,
-        "undo_url_name": "studies:history-undo",
-        "owner_key": study.key,
-    }
-    return render(request, "history/history_list.html", context)
+    return curation_views.history_page(
+        request,
+        study,
+        study_history(study),
+        undo_url_name="studies:history-undo",
+        owner_key=study.key,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @can_curate
 def history_undo(request: HttpRequest, key: str, kind: str, history_id: int) -> HttpResponse:
     study = get_object_or_404(Study, key=key)
-    entry = find_entry(study_history(study), kind, history_id)
-    if entry is None or not entry.can_undo:
-        raise Http404
-    history_url = reverse("studies:study-history", args=[study.key])
-    if request.method == "POST":
-        try:
-            undo(entry)
-        except UndoError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, _("Done. The undo is recorded in the history too."))
-        return redirect(history_url)
-    context = {"owner": study, "entry": entry, "history_url": history_url}
-    return render(request, "history/history_undo.html", context)
+    return curation_views.undo_page(
+        request,
+        study,
+        study_history(study),
+        kind,
+        history_id,
+        history_url=lambda: reverse("studies:study-history", args=[study.key]),
+    )
 
 
 @require_http_methods(["GET", "POST"])
