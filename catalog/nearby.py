@@ -285,7 +285,7 @@ def _nearby(search: Search, timetable: Timetable) -> list[_Match]:
     admits = _admits(search)
     slots = [
         slot
-        for slot in timetable.within_latitudes(south, north)
+        for slot in timetable.within_latitudes(south, north, search.group_ids, search.group_slugs)
         if (west is None or west <= (slot.meeting.longitude or 0.0) <= (east or 0.0))
         and admits(slot)
     ]

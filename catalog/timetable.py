@@ -105,25 +105,39 @@ class Timetable:
     changed once built."""
 
     def __init__(self, slots: list[SlotRow]) -> None:
+        self._group_ids = {slot.meeting.group: slot.meeting.group_id for slot in slots}
         nearby = [slot for slot in slots if slot.meeting.latitude is not None and _met(slot)]
         nearby.sort(key=lambda slot: slot.meeting.latitude or 0.0)
-        self.in_person: list[SlotRow] = nearby
-        self._latitudes = [slot.meeting.latitude or 0.0 for slot in nearby]
+        self.in_person = _Band(nearby)
+        self._in_person_by_group = {group: _Band(band) for group, band in _by_group(nearby).items()}
         remote = [slot for slot in slots if _joinable(slot)]
         remote.sort(key=lambda slot: slot.utc_minute)
         self.remote = _Week(remote)
-        by_group: dict[int, list[SlotRow]] = {}
-        self._group_ids: dict[str, int] = {}
-        for slot in remote:
-            by_group.setdefault(slot.meeting.group_id, []).append(slot)
-            self._group_ids[slot.meeting.group] = slot.meeting.group_id
-        self._by_group = {group: _Week(week) for group, week in by_group.items()}
+        self._by_group = {group: _Week(week) for group, week in _by_group(remote).items()}
 
-    def within_latitudes(self, south: float, north: float) -> list[SlotRow]:
-        """Weekly times of meetings in person between two latitudes."""
-        first = bisect.bisect_left(self._latitudes, south)
-        last = bisect.bisect_right(self._latitudes, north)
-        return self.in_person[first:last]
+    def within_latitudes(
+        self,
+        south: float,
+        north: float,
+        group_ids: Iterable[int] | None = None,
+        slugs: Iterable[str] | None = None,
+    ) -> list[SlotRow]:
+        """Weekly times of meetings in person between two latitudes, of these groups
+        (every group's when neither is given)."""
+        if group_ids is None and slugs is None:
+            return self.in_person.between(south, north)
+        bands = self._in_person_by_group
+        return [
+            slot
+            for group in self._groups(group_ids, slugs)
+            if group in bands
+            for slot in bands[group].between(south, north)
+        ]
+
+    def _groups(self, group_ids: Iterable[int] | None, slugs: Iterable[str] | None) -> list[int]:
+        wanted = set(group_ids or ())
+        wanted.update(self._group_ids[slug] for slug in slugs or () if slug in self._group_ids)
+        return sorted(wanted)
 
     def remote_of(
         self,
@@ -137,9 +151,28 @@ class Timetable:
         ``each_group``, one week of all)."""
         if group_ids is None and slugs is None:
             return list(self._by_group.values()) if each_group else [self.remote]
-        wanted = set(group_ids or ())
-        wanted.update(self._group_ids[slug] for slug in slugs or () if slug in self._group_ids)
-        return [self._by_group[group] for group in sorted(wanted) if group in self._by_group]
+        weeks = self._by_group
+        return [weeks[group] for group in self._groups(group_ids, slugs) if group in weeks]
+
+
+def _by_group(slots: list[SlotRow]) -> dict[int, list[SlotRow]]:
+    """The slots of each group, in the order given."""
+    groups: dict[int, list[SlotRow]] = {}
+    for slot in slots:
+        groups.setdefault(slot.meeting.group_id, []).append(slot)
+    return groups
+
+
+class _Band:
+    """Weekly times of meetings in person in order of latitude."""
+
+    def __init__(self, slots: list[SlotRow]) -> None:
+        self.slots = slots
+        self._latitudes = [slot.meeting.latitude or 0.0 for slot in slots]
+
+    def between(self, south: float, north: float) -> list[SlotRow]:
+        first = bisect.bisect_left(self._latitudes, south)
+        return self.slots[first : bisect.bisect_right(self._latitudes, north)]
 
 
 class _Week:
