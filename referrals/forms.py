@@ -46,6 +46,8 @@ PREVIOUS_ROWS = 3
 class IntakeForm(forms.Form):
     """The intake, in the shape of the match contract; checked again by the contract."""
 
+    # Identifies this intake, so that it is saved once however often it is sent.
+    intake_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     reference = forms.CharField(
         label=_("Reference"),
         max_length=40,

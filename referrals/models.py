@@ -82,6 +82,10 @@ class Referral(models.Model):
     # Set when the retention period ran out: the reference, the profile and the menu's
     # reasons are gone; what the dashboard counts (groups, outcomes, dates) stays.
     anonymised_on = models.DateField(_("anonymised"), null=True, blank=True)
+    # Given to the intake page when it is opened and sent back with its save: a second
+    # save of the same intake (a double click, Enter twice, Back and Save again, two
+    # requests racing) finds the referral the first one made.
+    intake_key = models.UUIDField(_("intake"), null=True, blank=True, editable=False)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -100,6 +104,11 @@ class Referral(models.Model):
             models.CheckConstraint(
                 condition=Q(language__in=["en", "nb", "nl"]),
                 name="referrals_referral_language_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "intake_key"],
+                condition=Q(intake_key__isnull=False),
+                name="referrals_referral_one_per_intake",
             ),
         ]
         indexes = [

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,9 +31,38 @@ from referrals.record import menu_record
 
 @transaction.atomic
 def save_referral(
-    *, counsellor: User, profile: dict[str, Any], menu: Menu, language: str
+    *,
+    counsellor: User,
+    profile: dict[str, Any],
+    menu: Menu,
+    language: str,
+    intake_key: uuid.UUID | None = None,
 ) -> Referral:
     """Save the menu exactly as it was shown, under the profile's reference."""
+    return save_intake(
+        counsellor=counsellor,
+        profile=profile,
+        menu=menu,
+        language=language,
+        intake_key=intake_key,
+    )[0]
+
+
+def save_intake(
+    *,
+    counsellor: User,
+    profile: dict[str, Any],
+    menu: Menu,
+    language: str,
+    intake_key: uuid.UUID | None,
+) -> tuple[Referral, bool]:
+    """Save the menu exactly as it was shown, once per intake: the referral, and
+    whether this call made it (False: the intake was saved already, by an earlier
+    request or one racing this one)."""
+    if intake_key is not None:
+        saved = _saved_intake(counsellor, intake_key)
+        if saved is not None:
+            return saved, False
     referral = Referral(
         organisation=counsellor.organisation,
         counsellor=counsellor,
@@ -43,12 +73,27 @@ def save_referral(
         country=profile.get("country") or "",
         first_ranked=menu.options[0].group if menu.options else "",
         offered_non_twelve_step=any(o.kind != TWELVE_STEP for o in menu.options),
+        intake_key=intake_key,
     )
-    referral.full_clean()
-    referral.save()
-    tallies.move(None, tallies.contribution(referral, []))
-    log.referral_event(AuditEntry.Action.CREATE, referral, user=counsellor)
-    return referral
+    referral.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            referral.save()
+            tallies.move(None, tallies.contribution(referral, []))
+            log.referral_event(AuditEntry.Action.CREATE, referral, user=counsellor)
+    except IntegrityError:
+        # Another request saved the same intake first, between the look and the write.
+        saved = _saved_intake(counsellor, intake_key) if intake_key is not None else None
+        if saved is None:
+            raise
+        return saved, False
+    return referral, True
+
+
+def _saved_intake(counsellor: User, intake_key: uuid.UUID) -> Referral | None:
+    return Referral.objects.filter(
+        organisation_id=counsellor.organisation_id, intake_key=intake_key
+    ).first()
 
 
 @transaction.atomic

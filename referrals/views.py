@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -53,7 +54,12 @@ from referrals.meetings import Whereabouts, clinic_country, locate, menu_meeting
 from referrals.models import Referral
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.record import menu_record
-from referrals.services import erase_reference, record_choice, record_follow_up, save_referral
+from referrals.services import (
+    erase_reference,
+    record_choice,
+    record_follow_up,
+    save_intake,
+)
 from referrals.snapshot import current_snapshot
 from referrals.subject import export_document, held_under
 
@@ -134,20 +140,34 @@ def intake(request: HttpRequest) -> HttpResponse:
         data = as_form_data(refer_again_initial(previous, initial))
     if data is not None and not saving and not data.get("reference"):
         data["reference"] = PREVIEW_REFERENCE  # the menu re-ranks before a reference is typed
+    if data is not None and not data.get("intake_key"):
+        data["intake_key"] = str(uuid.uuid4())
+    initial["intake_key"] = uuid.uuid4()  # a new intake, for the page as first opened
     form = IntakeForm(data, initial=initial, groups=groups)  # type: ignore[arg-type]
     matched = None
     if data is not None and form.is_valid():
         matched = _menu_for(request, form, snapshot, preview=not saving)
         if matched is not None and saving:
-            referral = save_referral(
+            referral, made = save_intake(
                 counsellor=request.user,  # type: ignore[arg-type]
                 profile=matched.profile,
                 menu=matched.menu,
                 language=form.cleaned_data["language"],
+                intake_key=form.cleaned_data["intake_key"],
             )
-            messages.success(
-                request, _("Saved the referral %(reference)s.") % {"reference": referral}
-            )
+            if made:
+                messages.success(
+                    request, _("Saved the referral %(reference)s.") % {"reference": referral}
+                )
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "This intake was saved already, as the referral %(reference)s: "
+                        "it was not saved twice."
+                    )
+                    % {"reference": referral},
+                )
             return redirect(referral)
     context = {
         "form": form,

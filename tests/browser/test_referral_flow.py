@@ -36,9 +36,17 @@ def test_counsellor_fills_the_intake_watches_the_menu_re_rank_saves_and_opens_th
     page.get_by_label("Trauma history").check()
     expect(menu.get_by_text("Beside the menu")).to_be_visible()
 
-    page.get_by_role("textbox", name="Reference").fill("P-0107")
-    page.get_by_role("button", name="Save referral").click()
+    reference = page.get_by_role("textbox", name="Reference")
+    reference.fill("P-0107")
+    # Enter in a field never saves: the menu re-ranks as the counsellor types.
+    reference.press("Enter")
+    expect(page.get_by_role("button", name="Save referral")).to_be_enabled()
+    page.wait_for_timeout(300)
+    assert not Referral.objects.exists()
+    # A double click saves once.
+    page.get_by_role("button", name="Save referral").dblclick()
     expect(page.get_by_text("Saved the referral P-0107.")).to_be_visible()
+    assert Referral.objects.count() == 1
 
     page.locator("input[name=group]").first.check()
     page.get_by_role("button", name="Record the choice").click()

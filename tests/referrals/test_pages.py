@@ -256,3 +256,41 @@ def test_the_handout_shows_how_each_option_was_weighed_and_the_study_behind_advi
     fits = sum(p["points"] for p in option["parts"] if p["points"] > 0 and p["kind"] != "base")
     assert f"How it was weighed: starting point 0.50, plus {fits:.2f} for what fits you" in page
     assert "doi:10.1186/s13722-020-00191-w" in page  # the advice names its study
+
+
+def test_an_intake_is_saved_once_however_often_it_is_sent(counsellor_client, reference_data):
+    page = counsellor_client.get("/referrals/new/")
+    key = page.context["form"]["intake_key"].value()
+    assert f'value="{key}"' in page.content.decode()  # the page carries its intake's key
+    # A double click, Enter twice, Back and Save again: the same intake sent again.
+    first = counsellor_client.post("/referrals/new/", {**FORM, "intake_key": key, "save": "1"})
+    again = counsellor_client.post(
+        "/referrals/new/", {**FORM, "intake_key": key, "save": "1"}, follow=True
+    )
+    (referral,) = Referral.objects.all()
+    assert first["Location"] == referral.get_absolute_url()
+    assert again.redirect_chain[-1][0] == referral.get_absolute_url()
+    assert "This intake was saved already, as the referral P-0042" in again.content.decode()
+    # Another intake (a new page) is another referral.
+    other = counsellor_client.get("/referrals/new/").context["form"]["intake_key"].value()
+    assert other != key
+    counsellor_client.post("/referrals/new/", {**FORM, "intake_key": other, "save": "1"})
+    assert Referral.objects.count() == 2
+
+
+def test_re_ranking_keeps_the_intakes_key(counsellor_client, reference_data):
+    key = "6f1c2b1e-4c1a-4b8e-9d7a-0a5e0e8f9b10"
+    response = counsellor_client.post(
+        "/referrals/new/", {**FORM, "intake_key": key}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    page = counsellor_client.post("/referrals/new/", {**FORM, "intake_key": key, "age": "7"})
+    assert f'value="{key}"' in page.content.decode()
+
+
+def test_enter_in_a_field_cannot_save_the_intake(counsellor_client, reference_data):
+    # The form's default button (the one Enter presses) is disabled and saves nothing.
+    page = counsellor_client.get("/referrals/new/").content.decode()
+    form = page[page.index('<form method="post" id="intake-form"') :]
+    first_button = form[form.index("<button") : form.index(">", form.index("<button")) + 1]
+    assert "disabled" in first_button and 'name="save"' not in first_button

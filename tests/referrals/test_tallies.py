@@ -8,6 +8,7 @@ import datetime as dt
 import importlib
 import io
 import threading
+import uuid
 
 import pytest
 from django.apps import apps
@@ -549,3 +550,42 @@ def test_an_erasure_waits_for_a_follow_up_being_written_and_takes_away_what_it_c
     assert tallies.mismatches() == 0
     assert not Tally.objects.exists()
     assert not ReasonTally.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
+def test_eight_saves_of_one_intake_at_once_make_one_referral(reference_data, counsellor):
+    from referrals.matching import match
+    from referrals.profile import parse_profile
+    from referrals.services import save_intake
+    from referrals.snapshot import current_snapshot
+
+    profile = {"reference": "P-0042", "substances": ["alcohol"]}
+    menu = match(parse_profile(profile), current_snapshot())
+    key = uuid.uuid4()
+    start = threading.Barrier(8)
+    made: list[bool] = []
+    errors: list[BaseException] = []
+
+    def save() -> None:
+        try:
+            start.wait(5)
+            made.append(
+                save_intake(
+                    counsellor=counsellor, profile=profile, menu=menu, language="en", intake_key=key
+                )[1]
+            )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert sorted(made) == [False] * 7 + [True]
+    assert Referral.objects.filter(intake_key=key).count() == 1
+    assert sum(t.referrals for t in Tally.objects.all()) == 2  # counted once: month and day
