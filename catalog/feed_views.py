@@ -14,13 +14,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -50,7 +51,14 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("name")
     )
-    return render(request, "catalog/feed_list.html", {"feeds": feeds, "section": "catalog-import"})
+    # Each report's first line sums it up; the others name rows left out and notes.
+    rows = [(feed, *_report(feed.last_report)) for feed in feeds]
+    return render(request, "catalog/feed_list.html", {"rows": rows, "section": "catalog-import"})
+
+
+def _report(text: str) -> tuple[str, list[str]]:
+    summary, *details = text.splitlines() or [""]
+    return summary, details
 
 
 @require_http_methods(["GET", "POST"])
@@ -94,11 +102,14 @@ def _importer(feed: MeetingFeed) -> curation_views.Importer:
         found = meeting_import.plan_bytes(feed, data, now=now, name=name)
 
         def write() -> Any:
-            # As a refresh does: one import of a feed at a time, its report kept.
-            with log.batch():
+            # As a refresh does: one import of a feed at a time, its report kept in the
+            # site's language, as the scheduled refresh keeps it.
+            with log.batch(), translation.override(settings.LANGUAGE_CODE):
                 meeting_import.lock(feed)
+                # The rows left out, named again in the site's language.
+                kept = meeting_import.plan_bytes(feed, data, now=now, name=name)
                 report = found.write()
-                lines = [str(report), *meeting_import.report_lines(found, report)]
+                lines = [str(report), *meeting_import.report_lines(kept, report)]
                 meeting_import.record_refresh(feed, lines, refreshed_at=now)
             return report
 

@@ -100,11 +100,21 @@ class FeedForm(forms.ModelForm[MeetingFeed]):
         model = MeetingFeed
         fields = ["key", "name", "format", "url", "group", "timezone", "active"]
         formfield_callback = formfield
+        help_texts = {
+            "key": _("Lower-case letters, digits and hyphens, e.g. aa-quinte."),
+            "active": _("A feed with an address is fetched again on the server's schedule."),
+        }
+        error_messages = {
+            "key": {"invalid": _("Use only lower-case letters, digits and hyphens.")},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["key"].disabled = True
+            key = self.fields["key"]
+            key.disabled = True
+            key.required = False
+            key.help_text = _("Fixed once the feed is made: commands and addresses name it.")
         self.fields["group"].queryset = Group.objects.filter(active=True)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
@@ -112,7 +122,10 @@ class FeedForm(forms.ModelForm[MeetingFeed]):
         if data.get("format") != FeedFormat.CSV and not data.get("group"):
             self.add_error(
                 "group",
-                _("Name the fellowship: only a CSV file can name the group on each row instead."),
+                _(
+                    "Choose the group whose meetings the feed lists: only a CSV feed can "
+                    "leave it empty and name the group on each row."
+                ),
             )
         return data
 

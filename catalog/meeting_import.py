@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Count
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from simple_history.signals import post_create_historical_record
 from simple_history.utils import get_history_manager_for_model
@@ -62,7 +63,7 @@ class FeedReport:
         return _(
             "%(created)d created, %(updated)d updated, %(retired)d retired, "
             "%(unchanged)d unchanged, %(skipped)d left out; "
-            "derived availability: %(availability)d written."
+            "availability by country: %(availability)d updated."
         ) % {
             "created": self.created,
             "updated": self.updated,
@@ -133,7 +134,7 @@ def plan_feed(feed: MeetingFeed, parsed: Parsed, *, now: dt.datetime) -> Plan:
         meeting = existing.get(record.external_id)
         if meeting is None:
             creates.append((Meeting(feed=feed, external_id=record.external_id, **values), record))
-            changes.append(Change("create", "meeting", record.label))
+            changes.append(Change("create", "meeting", _described(record)))
             continue
         if not values["country"] and meeting.country:
             # A feed that does not say the country keeps the one given before (the
@@ -149,16 +150,20 @@ def plan_feed(feed: MeetingFeed, parsed: Parsed, *, now: dt.datetime) -> Plan:
             labels = [_field_label(name) for name in changed]
             if slots_differ:
                 labels.append(_("weekly times"))
-            changes.append(Change("update", "meeting", record.label, tuple(labels)))
+            changes.append(Change("update", "meeting", _described(record), tuple(labels)))
         else:
-            changes.append(Change("unchanged", "meeting", record.label))
+            changes.append(Change("unchanged", "meeting", _described(record)))
     retire = [
         meeting
         for external_id, meeting in existing.items()
         if external_id not in seen and meeting.retired_at is None
     ]
     changes.extend(
-        Change("retire", "meeting", meeting_label(meeting.name, meeting.external_id))
+        Change(
+            "retire",
+            "meeting",
+            _described_meeting(meeting_label(meeting.name, meeting.external_id), meeting),
+        )
         for meeting in retire
     )
 
@@ -350,6 +355,22 @@ def _source_key(feed: MeetingFeed) -> str:
         number += 1
         key = f"{base}-{number}"
     return key
+
+
+def _described(record: FeedMeeting) -> str:
+    """ "Tweed Group (id 8) — Mon 19:30, Belleville": enough to tell apart meetings of
+    one name in a preview."""
+    when = []
+    if record.slots:
+        weekday, starts = record.slots[0][0], record.slots[0][1]
+        when.append(f"{WEEKDAYS_ABBR[weekday]} {starts:%H:%M}")
+    if record.municipality:
+        when.append(record.municipality)
+    return f"{record.label} — {', '.join(when)}" if when else record.label
+
+
+def _described_meeting(label: str, meeting: Meeting) -> str:
+    return f"{label} — {meeting.municipality}" if meeting.municipality else label
 
 
 def sync_feed_source(feed: MeetingFeed) -> Source:

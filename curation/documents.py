@@ -28,7 +28,7 @@ from typing import Any
 
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from curation.imports import ImportRefused, Problem
 
@@ -114,6 +114,21 @@ class _TooDeep(Exception):
     pass
 
 
+# Python's JSON parser explains itself in English; what it says, in the user's language.
+JSON_ERRORS = {
+    "Expecting value": gettext_noop("a value is missing or is not JSON"),
+    "Expecting ',' delimiter": gettext_noop("a comma or a closing bracket is missing"),
+    "Expecting ':' delimiter": gettext_noop("a colon is missing after a key"),
+    "Expecting property name enclosed in double quotes": gettext_noop(
+        "a key in double quotes is expected"
+    ),
+    "Unterminated string starting at": gettext_noop("a text is not closed by a double quote"),
+    "Extra data": gettext_noop("something follows the end of the document"),
+    "Invalid control character at": gettext_noop("a text holds a control character"),
+    "Invalid \\escape": gettext_noop("a backslash starts no valid escape"),
+}
+
+
 def read_json(data: bytes, *, name: str, max_bytes: int, max_depth: int = 32) -> Any:
     """The JSON value ``data`` holds, read within bounds.
 
@@ -181,10 +196,15 @@ def read_json(data: bytes, *, name: str, max_bytes: int, max_depth: int = 32) ->
             name, _("is nested more than %(depth)d levels deep.") % {"depth": max_depth}
         ) from error
     except json.JSONDecodeError as error:
+        message = JSON_ERRORS.get(error.msg)
         raise _refuse(
             name,
             _("is not valid JSON: %(message)s (line %(line)d, column %(column)d).")
-            % {"message": error.msg, "line": error.lineno, "column": error.colno},
+            % {
+                "message": _(message) if message else error.msg,
+                "line": error.lineno,
+                "column": error.colno,
+            },
         ) from error
     depth_line = _too_deep_at(text, max_depth)
     if depth_line is not None:

@@ -214,7 +214,15 @@ class Section:
 
     @property
     def removed(self) -> int:
-        return self.counts.get("retire", 0) + self.counts.get("delete", 0)
+        return self.retired + self.deleted
+
+    @property
+    def retired(self) -> int:
+        return self.counts.get("retire", 0)
+
+    @property
+    def deleted(self) -> int:
+        return self.counts.get("delete", 0)
 
     @property
     def unchanged(self) -> int:

@@ -109,11 +109,13 @@ def preview(request: HttpRequest, importer: Importer, pk: uuid.UUID) -> HttpResp
         errors = refused.errors
     if plan is not None and request.method == "POST":
         return _apply(request, importer, pending, plan)
+    shown = sections(plan.changes, limit=SHOWN_CHANGES) if plan else []
     context = {
         "importer": importer,
         "pending": pending,
         "plan": plan,
-        "sections": sections(plan.changes, limit=SHOWN_CHANGES) if plan else [],
+        "sections": shown,
+        "retiring": any(section.retired for section in shown),
         **_problems(errors),
     }
     return render(request, "curation/import_preview.html", context)

@@ -145,9 +145,12 @@ def intake(request: HttpRequest) -> HttpResponse:
     initial["intake_key"] = uuid.uuid4()  # a new intake, for the page as first opened
     form = IntakeForm(data, initial=initial, groups=groups)  # type: ignore[arg-type]
     matched = None
+    repeat: Referral | None = None
     if data is not None and form.is_valid():
         matched = _menu_for(request, form, snapshot, preview=not saving)
-        if matched is not None and saving:
+        if matched is not None and saving and not request.POST.get("same_reference_confirmed"):
+            repeat = _saved_just_now(request, form)
+        if matched is not None and saving and repeat is None:
             referral, made = save_intake(
                 counsellor=request.user,  # type: ignore[arg-type]
                 profile=matched.profile,
@@ -171,6 +174,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             return redirect(referral)
     context = {
         "form": form,
+        "repeat": repeat,
         "menu": _shown_menu(matched),
         "where": matched.where if matched else None,
         "radius_km": matched.profile.get("radius_km") if matched else None,
@@ -178,6 +182,25 @@ def intake(request: HttpRequest) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "referrals/_menu.html", context)
     return render(request, "referrals/intake.html", context)
+
+
+# A referral saved under the same reference within this is likely the same patient's.
+REPEAT_WINDOW = datetime.timedelta(minutes=15)
+
+
+def _saved_just_now(request: HttpRequest, form: IntakeForm) -> Referral | None:
+    """The counsellor's referral under the same reference saved in the last minutes
+    from another intake (the same intake sent again is found by its key instead)."""
+    user: Any = request.user
+    found = Referral.objects.filter(
+        counsellor_id=user.pk,
+        reference=form.cleaned_data["reference"],
+        created_at__gte=timezone.now() - REPEAT_WINDOW,
+    )
+    key = form.cleaned_data["intake_key"]
+    if key is not None:
+        found = found.exclude(intake_key=key)
+    return found.order_by("-created_at").first()
 
 
 def _catalog() -> Catalog:

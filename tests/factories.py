@@ -4,6 +4,7 @@ import datetime as dt
 
 import factory
 from django.contrib.auth.models import Group as RoleGroup
+from django.utils import timezone
 
 from accounts.models import Organisation, User
 from catalog.models import (
@@ -198,7 +199,7 @@ def disengaged_at_one_month(
     from referrals.services import record_choice, record_follow_up
 
     record_choice(referral=referral, group=group)
-    attended = {"first_meeting_on": referral.created_at.date()}
+    attended = {"first_meeting_on": timezone.localdate(referral.created_at)}
     record_follow_up(
         referral=referral,
         recorded_by=by,

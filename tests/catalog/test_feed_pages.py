@@ -64,7 +64,7 @@ def test_a_feed_other_than_csv_must_name_its_fellowship(admin_client_):
         {"key": "na-x", "name": "NA", "format": "bmlt", "url": "", "timezone": ""},
     )
     assert response.status_code == 200
-    assert "Name the fellowship" in response.content.decode()
+    assert "Choose the group whose meetings the feed lists" in response.content.decode()
     assert response.context["form"].errors["group"]
     assert not MeetingFeed.objects.exists() and not Source.objects.exists()
 

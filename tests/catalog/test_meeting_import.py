@@ -142,7 +142,7 @@ def test_the_ontario_feed_is_imported_whole(aa):
     print(f"\nOntario feed, 45 meetings: first import {seconds:.2f} s")
     assert output.strip().endswith(
         "aa-quinte: 45 created, 0 updated, 0 retired, 0 unchanged, 0 left out; "
-        "derived availability: 1 written."
+        "availability by country: 1 updated."
     )
     feed = MeetingFeed.objects.get(key="aa-quinte")
     assert (feed.group, feed.timezone, feed.refreshed_at) == (aa, "America/Toronto", NOW)
@@ -184,7 +184,7 @@ def test_the_ontario_feed_planned_names_each_meeting_as_a_curator_knows_it(aa):
     )
     plan = meeting_import.plan_bytes(feed, ONTARIO.read_bytes(), now=NOW)
     assert plan.counts == {"create": 45}
-    assert plan.changes[0].name == "Tweed Group (id 8)"
+    assert plan.changes[0].name == "Tweed Group (id 8) — Tue 19:30, Tweed"
     assert plan.skipped == [] and plan.notes == []
     assert not Meeting.objects.exists()
 
@@ -196,7 +196,7 @@ def test_a_second_import_of_the_same_feed_changes_nothing_and_writes_no_history(
     output = import_ontario()
     print(f"\nOntario feed again: {time.perf_counter() - started:.2f} s")
     assert "0 created, 0 updated, 0 retired, 45 unchanged, 0 left out" in output
-    assert "derived availability: 0 written" in output
+    assert "availability by country: 0 updated" in output
     assert (history_rows(), AuditEntry.objects.count()) == (history, entries)
 
 
@@ -223,7 +223,7 @@ def test_a_changed_time_replaces_that_meetings_weekly_time_only(aa, tmp_path):
     feed = MeetingFeed.objects.get(key="aa-quinte")
     plan = meeting_import.plan_bytes(feed, json.dumps(rows).encode(), now=NOW)
     assert [(c.action, c.name, c.fields) for c in plan.changing] == [
-        ("update", "Tweed Group (id 8)", ("weekly times",))
+        ("update", "Tweed Group (id 8) — Tue 20:00, Tweed", ("weekly times",))
     ]
     meetings, slots = Meeting.history.count(), MeetingSlot.history.count()
     output = import_ontario(feed_file(tmp_path, rows))
@@ -243,7 +243,7 @@ def test_a_changed_field_is_updated_and_named(aa, tmp_path):
     feed = MeetingFeed.objects.get(key="aa-quinte")
     plan = meeting_import.plan_bytes(feed, json.dumps(rows).encode(), now=NOW)
     (change,) = plan.changing
-    assert change.name == "Tweed Group (new) (id 8)"
+    assert change.name == "Tweed Group (new) (id 8) — Tue 19:30, Tweed"
     assert set(change.fields) == {"name", "format codes", "open or closed", "wheelchair access"}
     plan.apply()
     tweed = Meeting.objects.get(external_id="8")
@@ -482,7 +482,10 @@ def test_country_names_and_codes_are_read_and_the_default_serves_rows_without():
     ("data", "error"),
     [
         ('[{"name": "Bjørn"}]'.encode("latin-1"), "feed.json: is not UTF-8 text (byte 0xf8"),
-        (b"<html>Not found</html>", "feed.json: is not valid JSON: Expecting value (line 1"),
+        (
+            b"<html>Not found</html>",
+            "feed.json: is not valid JSON: a value is missing or is not JSON (line 1",
+        ),
         (b'{"name": "one meeting"}', "feed.json: is not a list of meetings (Meeting Guide JSON)."),
     ],
 )

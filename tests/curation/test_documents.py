@@ -74,7 +74,10 @@ def test_an_empty_file_is_refused():
 
 def test_invalid_json_names_line_and_column():
     (error,) = json_errors(b'{\n  "groups": [,]\n}')
-    assert error == "catalog.json: is not valid JSON: Expecting value (line 2, column 14)."
+    assert (
+        error
+        == "catalog.json: is not valid JSON: a value is missing or is not JSON (line 2, column 14)."
+    )
 
 
 def test_a_number_of_5000_digits_is_a_clear_error_with_its_line():

@@ -274,7 +274,9 @@ def test_an_intake_is_saved_once_however_often_it_is_sent(counsellor_client, ref
     # Another intake (a new page) is another referral.
     other = counsellor_client.get("/referrals/new/").context["form"]["intake_key"].value()
     assert other != key
-    counsellor_client.post("/referrals/new/", {**FORM, "intake_key": other, "save": "1"})
+    counsellor_client.post(
+        "/referrals/new/", {**FORM, "reference": "P-0043", "intake_key": other, "save": "1"}
+    )
     assert Referral.objects.count() == 2
 
 
@@ -294,3 +296,22 @@ def test_enter_in_a_field_cannot_save_the_intake(counsellor_client, reference_da
     form = page[page.index('<form method="post" id="intake-form"') :]
     first_button = form[form.index("<button") : form.index(">", form.index("<button")) + 1]
     assert "disabled" in first_button and 'name="save"' not in first_button
+
+
+def test_the_same_reference_saved_minutes_ago_asks_before_saving_another(
+    counsellor_client, reference_data
+):
+    first = _save(counsellor_client)
+    # Another intake (a fresh page) under the same reference, a few minutes later.
+    response = counsellor_client.post("/referrals/new/", {**FORM, "save": "1"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "A referral with the reference P-0042 was saved" in page
+    assert first.get_absolute_url() in page
+    assert Referral.objects.count() == 1, "nothing saved until the counsellor confirms"
+    assert response.context["menu"] is not None, "the menu stays on the page"
+    confirmed = counsellor_client.post(
+        "/referrals/new/", {**FORM, "save": "1", "same_reference_confirmed": "1"}
+    )
+    assert confirmed.status_code == 302
+    assert Referral.objects.count() == 2

@@ -12,6 +12,7 @@ from unittest import mock
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from django.utils import timezone
 from simple_history.manager import HistoryManager
 
 from audit.models import AuditEntry
@@ -196,7 +197,7 @@ def referral(counsellor):
         recorded_by=counsellor,
         checkpoint=FIRST,
         outcome=Outcome.ATTENDED,
-        first_meeting_on=referral.created_at.date(),
+        first_meeting_on=timezone.localdate(referral.created_at),
     )
     return referral
 
