@@ -13,6 +13,17 @@ from catalog.languages import join_languages, split_languages
 from catalog.models import Availability, Group, Source, Trait, TraitValue
 
 
+class IsoDateInput(forms.DateInput):
+    """The browser's date picker. It reads and sends YYYY-MM-DD whatever the page's
+    language, so the value is never written in the language's own format (Dutch
+    "22-11-2026" shows as an empty field); the picker shows it the user's way."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 def formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field:
     """Form fields for model fields; a URL typed without a scheme is taken as https."""
     if isinstance(field, models.URLField):
@@ -80,7 +91,7 @@ class TraitValueForm(forms.ModelForm[TraitValue]):
         model = TraitValue
         formfield_callback = formfield
         fields = ["value", "source", "locator", "verified_on", "note"]
-        widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"verified_on": IsoDateInput()}
 
     def __init__(self, *args: Any, sources: list[tuple[Any, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,7 +124,7 @@ class CountryTraitValueForm(forms.ModelForm[TraitValue]):
         model = TraitValue
         formfield_callback = formfield
         fields = ["trait", "country", "value", "source", "locator", "verified_on", "note"]
-        widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"verified_on": IsoDateInput()}
 
     def __init__(
         self,
@@ -190,7 +201,7 @@ class AvailabilityForm(forms.ModelForm[Availability]):
             "locator",
             "verified_on",
         ]
-        widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"verified_on": IsoDateInput()}
 
 
 AvailabilityFormSet = forms.inlineformset_factory(

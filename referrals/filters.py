@@ -18,6 +18,7 @@ from django_countries import countries
 
 from accounts.models import User
 from accounts.roles import Role
+from catalog.forms import IsoDateInput
 from catalog.models import Group
 from referrals.followup import REASON_CHOICES, THEME_LABELS, THEME_OF
 from referrals.models import FollowUpReason, Grain, Referral, Tally
@@ -94,14 +95,14 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
     since = django_filters.DateFilter(
         method="filter_since",
         label=_("From"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("Overrides the period."),
         validators=DATE_RANGE,
     )
     until = django_filters.DateFilter(
         method="filter_until",
         label=_("To"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         validators=DATE_RANGE,
     )
     counsellor = django_filters.ModelChoiceFilter(

@@ -7,6 +7,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from catalog.forms import IsoDateInput
 from catalog.languages import language_name
 from catalog.models import Group
 from catalog.nearby import DEFAULT_RADIUS_KM, RADII_KM
@@ -291,7 +292,7 @@ class FollowUpForm(forms.Form):
     first_meeting_on = forms.DateField(
         label=_("Date of the first meeting"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("When the patient attended."),
     )
     reasons = forms.MultipleChoiceField(

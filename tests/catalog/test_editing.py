@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+from django.utils import translation
 
+from catalog.forms import IsoDateInput
 from catalog.models import Availability, Group, Trait, TraitValue
+from referrals.forms import FollowUpForm
 from tests.curation import pages
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +268,17 @@ def test_undoing_an_older_change_keeps_the_later_ones(admin_client_, reference_c
     admin_client_.post(_undo_path("traitvalue", value_change))
     value.refresh_from_db()
     assert (value.value, value.note) == ("yes", "A later note.")
+
+
+@pytest.mark.parametrize("language", ["en", "nb", "nl"])
+def test_date_fields_are_written_yyyy_mm_dd_in_every_language(language):
+    # A date picker reads only YYYY-MM-DD: Dutch "22-11-2026" would show an empty field,
+    # and saving the form would then refuse it or lose the date.
+    with translation.override(language):
+        html = IsoDateInput().render("verified_on", dt.date(2026, 11, 22))
+        follow_up = FollowUpForm(
+            initial={"first_meeting_on": dt.date(2026, 11, 22)}, checkpoint="first_meeting"
+        )
+        field = str(follow_up["first_meeting_on"])
+    assert 'type="date"' in html and 'value="2026-11-22"' in html
+    assert 'value="2026-11-22"' in field
