@@ -336,7 +336,7 @@ def erase_reference(*, user: User, reference: str) -> int:
     # Locked first, as the other writes lock a referral before its tallies.
     referrals = list(
         Referral.objects.select_for_update()
-        .filter(organisation_id=user.organisation_id, reference=reference)
+        .filter(organisation_id=user.organisation_id, reference__iexact=reference)
         .order_by("pk")
     )
     ids = [referral.pk for referral in referrals]

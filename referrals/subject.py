@@ -14,7 +14,9 @@ FORMAT = "recovery-menu/subject-export@1"
 
 
 def held_under(organisation_id: int, reference: str) -> Any:
-    return Referral.objects.filter(organisation_id=organisation_id, reference=reference)
+    """The organisation's referrals under a reference, however its letters are cased: a
+    patient who asks must never be told nothing is held because of "p-0042"."""
+    return Referral.objects.filter(organisation_id=organisation_id, reference__iexact=reference)
 
 
 def export_document(organisation_id: int, reference: str) -> dict[str, Any]:
@@ -38,7 +40,7 @@ def export_document(organisation_id: int, reference: str) -> dict[str, Any]:
                 "recorded_at": follow_up.recorded_at.isoformat(),
             }
         )
-    log = AuditEntry.objects.filter(organisation_id=organisation_id, reference=reference)
+    log = AuditEntry.objects.filter(organisation_id=organisation_id, reference__iexact=reference)
     return {
         "format": FORMAT,
         "reference": reference,

@@ -209,3 +209,13 @@ def test_an_anonymised_referral_takes_no_new_choice_or_follow_up(counsellor, ret
             outcome="attended",
             first_meeting_on=TODAY,
         )
+
+
+def test_a_reference_is_found_however_its_letters_are_cased(supervisor_client, counsellor):
+    # Never "nothing is held" for a patient whose reference was typed in lower case.
+    held = ReferralFactory.create(counsellor=counsellor, reference="P-0042")
+    assert "1 referral" in _subject(supervisor_client, "p-0042", "lookup").content.decode()
+    document = json.loads(_subject(supervisor_client, "p-0042", "export").content)
+    assert [r["id"] for r in document["referrals"]] == [held.pk]
+    _subject(supervisor_client, "p-0042", "erase", confirm="p-0042")
+    assert not Referral.objects.filter(pk=held.pk).exists()
