@@ -7,13 +7,17 @@ language is a portable regular-expression lookup.
 
 from __future__ import annotations
 
+import functools
+import gettext as gettext_module
 from collections.abc import Iterable
 
+import pycountry
 from django.conf import global_settings
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 # Languages without a region or script suffix, e.g. "nb" and "nl" but not "zh-hans".
@@ -27,8 +31,29 @@ _DJANGO_NAMES = dict(global_settings.LANGUAGES)
 
 
 def language_name(code: str) -> str:
-    name = _DJANGO_NAMES.get(code) or LANG_INFO.get(code, {}).get("name")
+    """The language's name in the active language: Django's where it names it, else
+    ISO 639's (pycountry, translated by its own catalogues), never the bare code
+    ("so" is Somali, "somalisk", "Somalisch")."""
+    name = _DJANGO_NAMES.get(code)
+    if name:
+        return gettext(name)
+    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else None
+    if found is not None:
+        return capfirst(_iso639(get_language()).gettext(found.name))
+    name = LANG_INFO.get(code, {}).get("name")
     return gettext(name) if name else code
+
+
+@functools.cache
+def _iso639(language: str | None) -> gettext_module.NullTranslations:
+    if not language:
+        return gettext_module.NullTranslations()
+    try:
+        return gettext_module.translation(
+            "iso639-3", pycountry.LOCALES_DIR, languages=[language.split("-")[0]]
+        )
+    except OSError:
+        return gettext_module.NullTranslations()
 
 
 def language_choices() -> list[tuple[str, str]]:
