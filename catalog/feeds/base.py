@@ -225,6 +225,27 @@ def parse_updated(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def attendance(record: FeedMeeting, declared: str, *, temporarily_closed: bool) -> str:
+    """How a meeting is attended: what the feed declares (``in_person``, ``hybrid`` or
+    ``online``), else from where it meets and its link or telephone number.
+
+    A location the feed marks temporarily closed (``TC``) leaves only the online part;
+    without one the meeting is not offered until the feed lists it open again.
+    """
+    remote = bool(record.online_url or record.phone)
+    found = declared or (("hybrid" if record.has_place else "online") if remote else "in_person")
+    if temporarily_closed and found != "online":
+        if not remote:
+            raise NotOffered(
+                _(
+                    "location temporarily closed (TC) and no online part: not offered "
+                    "until the feed lists it open again"
+                )
+            )
+        found = "online"
+    return found
+
+
 def check_row(record: FeedMeeting) -> None:
     if not record.slots:
         raise RowError(_("no day and time"))

@@ -36,6 +36,7 @@ from catalog.feeds.base import (
     NotOffered,
     Parsed,
     RowError,
+    attendance,
     language,
     parse_coordinates,
     parse_country,
@@ -157,23 +158,10 @@ def _row(
 
 
 def _attendance(item: dict[str, Any], record: FeedMeeting, *, temporarily_closed: bool) -> str:
-    remote = bool(record.online_url or record.phone)
     venue = text(item.get("venue_type"))
     if venue and venue not in VENUES:
         raise RowError(_("venue type “%(value)s” is not 1, 2 or 3") % {"value": venue})
-    attendance = VENUES.get(venue) or (
-        ("hybrid" if record.has_place else "online") if remote else "in_person"
-    )
-    if temporarily_closed and attendance != "online":
-        if not remote:
-            raise NotOffered(
-                _(
-                    "location temporarily closed (TC) and no online part: not offered "
-                    "until the feed lists it open again"
-                )
-            )
-        attendance = "online"
-    return attendance
+    return attendance(record, VENUES.get(venue, ""), temporarily_closed=temporarily_closed)
 
 
 def parse(data: bytes, *, name: str, timezone: str = "", country: str = "") -> Parsed:

@@ -35,6 +35,7 @@ from catalog.feeds.base import (
     NotOffered,
     Parsed,
     RowError,
+    attendance,
     parse_coordinates,
     parse_country,
     parse_link,
@@ -133,7 +134,6 @@ def _row(item: Any, *, timezone: str, country: str, unknown: Any, notes: list[st
 
 
 def _attendance(item: dict[str, Any], record: FeedMeeting, *, temporarily_closed: bool) -> str:
-    remote = bool(record.online_url or record.phone)
     option = text(item.get("attendance_option"), 20).lower()
     if option == "inactive":
         raise NotOffered(_("inactive: not offered until the feed lists it again"))
@@ -142,19 +142,8 @@ def _attendance(item: dict[str, Any], record: FeedMeeting, *, temporarily_closed
             _("attendance_option “%(value)s” is not in_person, hybrid, online or inactive")
             % {"value": option}
         )
-    attendance = ATTENDANCE_OPTIONS.get(option) or (
-        ("hybrid" if record.has_place else "online") if remote else "in_person"
-    )
-    if temporarily_closed and attendance != "online":
-        if not remote:
-            raise NotOffered(
-                _(
-                    "location temporarily closed (TC) and no online part: not offered "
-                    "until the feed lists it open again"
-                )
-            )
-        attendance = "online"
-    return attendance
+    declared = ATTENDANCE_OPTIONS.get(option, "")
+    return attendance(record, declared, temporarily_closed=temporarily_closed)
 
 
 def parse(data: bytes, *, name: str, timezone: str = "", country: str = "") -> Parsed:
