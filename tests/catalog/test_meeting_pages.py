@@ -192,7 +192,10 @@ def test_the_demo_organisation_gets_example_meetings_once(reference_catalog):
     call_command("create_demo_meetings", verbosity=0)
     call_command("create_demo_meetings", verbosity=0)
     meetings = Meeting.objects.all()
-    assert meetings.count() == 6
+    assert meetings.count() == 8
     assert all(m.is_example and m.organisation.slug == "demo-clinic" for m in meetings)
     assert all(m.name.startswith("Example — ") for m in meetings)
-    assert MeetingSlot.objects.count() == 6
+    assert MeetingSlot.objects.count() == 8
+    # A demonstration can show a woman's women-only meetings first, in person and online.
+    women_only = meetings.filter(women_only=True)
+    assert {m.attendance for m in women_only} == {"in_person", "online"}

@@ -69,6 +69,31 @@ EXAMPLES: tuple[tuple[str, str, int, str, dict[str, Any]], ...] = (
         },
     ),
     (
+        "na",
+        "Example — NA women's meeting Oslo",
+        2,
+        "18:00",
+        {
+            "address": "Example street 5",
+            "municipality": "Oslo",
+            "latitude": 59.9170,
+            "longitude": 10.7400,
+            "openness": "closed",
+            "women_only": True,
+        },
+    ),
+    (
+        "wfs",
+        "Example — Women for Sobriety online",
+        3,
+        "19:00",
+        {
+            "attendance": "online",
+            "online_url": "https://meet.example.org/wfs",
+            "women_only": True,
+        },
+    ),
+    (
         "aa",
         "Example — AA online",
         0,
