@@ -50,6 +50,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "referrals.view_followup",
         "referrals.add_followup",
         "referrals.change_followup",
+        # Their own referrals saved by mistake.
+        "referrals.void_referral",
         # A counsellor's dashboard is a personal summary of their own referrals.
         "referrals.view_dashboard",
     ),
@@ -60,6 +62,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "referrals.view_dashboard",
         # Requests of a data subject: export or erase all held under a reference.
         "referrals.manage_subject_data",
+        # The organisation's referrals saved by mistake, e.g. by a colleague who left.
+        "referrals.void_referral",
         # The organisation's access log (audit.AuditEntry.objects.visible_to).
         "audit.view_auditentry",
     ),

@@ -52,6 +52,8 @@ class LanguageListField(forms.CharField):
 
 class GroupForm(forms.ModelForm[Group]):
     languages = LanguageListField(label=_("Languages"))
+    # Where the group's history stood when the form was opened (catalog.history).
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Group

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Subquery
 from django.utils.translation import gettext
 
 from catalog.languages import language_name, split_languages
@@ -44,6 +45,31 @@ register(
 register(Meeting, display=_SHOWN, hidden=frozenset({"updated_at", "code_namespace"}))
 register(MeetingSlot, undoable_rows=True)
 register(MeetingFeed)
+
+
+def group_version(group: Group) -> str:
+    """Where the group's history stands: the newest record of the group, of its trait
+    values and of its availability (one query). An edit form carries it, so that saving
+    over a change made since the form was opened is refused
+    (catalog.services.save_group)."""
+    if not group.pk:
+        return ""
+
+    def newest(model: Any, field: str) -> Subquery:
+        records = model.history.filter(**{field: group.pk}).order_by("-history_id")
+        return Subquery(records.values("history_id")[:1])
+
+    row = (
+        Group.objects.filter(pk=group.pk)
+        .annotate(
+            g=newest(Group, "id"),
+            t=newest(TraitValue, "group_id"),
+            a=newest(Availability, "group_id"),
+        )
+        .values_list("g", "t", "a")
+        .first()
+    )
+    return "-".join(str(n or 0) for n in row or ())
 
 
 def group_history(group: Group) -> list[HistoryEntry]:

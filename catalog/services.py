@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import BaseInlineFormSet
+from django.utils.translation import gettext as _
 
 from catalog.forms import AvailabilityForm, CountryTraitValueForm, GroupForm, TraitValueForm
+from catalog.history import group_version
 from catalog.models import Availability, Group, TraitValue
 
 
@@ -22,7 +25,21 @@ def save_group(
 
     Only what changed is written, so the history shows real changes. A trait set
     back to unknown with nothing said about it is removed: absence means unknown.
+    Refused, writing nothing, when the group changed since the form was opened (its
+    ``version`` field), in another tab or by another catalog admin.
     """
+    existing = group_form.instance
+    if existing.pk:
+        Group.objects.select_for_update().filter(pk=existing.pk).first()
+        read_at = group_form.cleaned_data.get("version")
+        if read_at and read_at != group_version(existing):
+            raise ValidationError(
+                _(
+                    "This group was changed since you opened it. Nothing was saved: see "
+                    "its history, then open the form again to edit it as it is now."
+                ),
+                code="stale",
+            )
     group = (
         group_form.save()
         if group_form.has_changed() or not group_form.instance.pk

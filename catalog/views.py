@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -87,21 +88,26 @@ def group_compare(request: HttpRequest) -> HttpResponse:
 
 def _edit(request: HttpRequest, group: Group) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
-    group_form = GroupForm(data, instance=group)
+    group_form = GroupForm(data, instance=group, initial={"version": history.group_version(group)})
     trait_forms, country_formset, formset = _fact_forms(data, group)
     if request.method == "POST":
         forms_valid = [group_form.is_valid(), country_formset.is_valid(), formset.is_valid()]
         forms_valid += [f.is_valid() for f in trait_forms]
         if all(forms_valid):
-            group = save_group(
-                group_form=group_form,
-                trait_forms=trait_forms,
-                country_value_formset=country_formset,
-                availability_formset=formset,
-            )
-            messages.success(request, _("Saved %(group)s.") % {"group": group})
-            return redirect(group)
-        messages.error(request, _("Nothing was saved. Correct the fields marked below."))
+            try:
+                group = save_group(
+                    group_form=group_form,
+                    trait_forms=trait_forms,
+                    country_value_formset=country_formset,
+                    availability_formset=formset,
+                )
+            except ValidationError as stale:
+                messages.error(request, " ".join(stale.messages))
+            else:
+                messages.success(request, _("Saved %(group)s.") % {"group": group})
+                return redirect(group)
+        else:
+            messages.error(request, _("Nothing was saved. Correct the fields marked below."))
     context = {
         "group": group,
         "form": group_form,

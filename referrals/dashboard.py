@@ -123,7 +123,7 @@ def listed(filterset: ReferralFilter) -> int | None:
         scope = replace(scope, since=since, until=until)
     first_ranked, offered = data.get("first_ranked"), data.get("offered_non_twelve_step")
     outcome, theme, reason = data.get("outcome"), data.get("theme"), data.get("reason")
-    if data.get("q") or outcome == "due":
+    if data.get("q") or outcome == "due" or data.get("voided") is not None:
         return None
     if theme or reason:
         if first_ranked or offered is not None or outcome not in (None, "", "disengaged"):

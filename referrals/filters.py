@@ -133,6 +133,10 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
     reason = django_filters.ChoiceFilter(
         choices=REASON_CHOICES, method="filter_reason", label=_("Reason for disengaging")
     )
+    # Voided referrals count nowhere and are listed only when asked for.
+    voided = django_filters.BooleanFilter(
+        method="filter_voided", label=_("Voided"), widget=forms.HiddenInput
+    )
     month = django_filters.DateFilter(
         method="filter_month",
         label=_("Month"),
@@ -147,7 +151,15 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
 
     # The filters a dashboard offers; the rest are drill-downs from its numbers.
     DASHBOARD = ("period", "since", "until", "counsellor", "group", "country")
-    DRILL_DOWNS = ("first_ranked", "offered_non_twelve_step", "outcome", "theme", "reason", "month")
+    DRILL_DOWNS = (
+        "first_ranked",
+        "offered_non_twelve_step",
+        "outcome",
+        "theme",
+        "reason",
+        "month",
+        "voided",
+    )
 
     def __init__(self, data: Any = None, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(data, *args, queryset=Referral.objects.visible_to(user), **kwargs)
@@ -186,6 +198,14 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
     @property
     def today(self) -> datetime.date:
         return timezone.localdate()
+
+    def filter_queryset(self, queryset: QuerySet[Referral]) -> Any:
+        if self.form.cleaned_data.get("voided") is None:
+            queryset = queryset.filter(voided_at__isnull=True)
+        return super().filter_queryset(queryset)
+
+    def filter_voided(self, queryset: QuerySet[Referral], name: str, value: bool) -> Any:
+        return queryset.filter(voided_at__isnull=not value)
 
     def filter_period(self, queryset: QuerySet[Referral], name: str, value: str) -> Any:
         data = self.form.cleaned_data

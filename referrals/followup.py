@@ -210,3 +210,72 @@ def contradiction(follow_ups: Iterable[Recorded]) -> str | Promise | None:
             "Correct the one-month follow-up first, or save a new referral."
         )
     return None
+
+
+# How long before a checkpoint falls due a contact may show the patient still engaged.
+ENGAGED_EARLY_BY = datetime.timedelta(days=7)
+
+
+def timing_problem(
+    checkpoint: str,
+    outcome: str,
+    *,
+    referred_on: datetime.date,
+    today: datetime.date,
+    contacted_on: datetime.date | None,
+) -> dict[str, str | Promise] | None:
+    """Why a follow-up cannot be recorded today, by field, or None.
+
+    A checkpoint speaks of a time: before it falls due, only a contact with the patient
+    can tell how it turned out, so the counsellor gives that contact's date. A first
+    meeting attended rests on its own date. Still engaged rests on a contact in the
+    week before the checkpoint falls due at the earliest; not attending or disengaging
+    can be known on any day.
+    """
+    if contacted_on is not None:
+        if contacted_on > today:
+            return {"contacted_on": _("The date of the contact cannot be in the future.")}
+        if contacted_on < referred_on:
+            return {"contacted_on": _("The contact cannot be before the referral.")}
+    due = referred_on + DUE_AFTER[checkpoint]
+    if today >= due or (checkpoint == Checkpoint.FIRST_MEETING and outcome == Outcome.ATTENDED):
+        return None
+    if contacted_on is None:
+        return {
+            "contacted_on": _(
+                "This follow-up falls due on %(due)s. To record it before then, give the "
+                "date of the contact it rests on."
+            )
+            % {"due": due.isoformat()}
+        }
+    earliest = due - ENGAGED_EARLY_BY
+    if outcome == Outcome.ENGAGED and contacted_on < earliest:
+        return {
+            "contacted_on": _(
+                "Still engaged at this checkpoint can rest only on a contact from %(earliest)s "
+                "on, a week before it falls due."
+            )
+            % {"earliest": earliest.isoformat()}
+        }
+    return None
+
+
+# The checkpoint each one follows, and the outcome there that leads on to it.
+FOLLOWS: dict[str, tuple[str, str]] = {
+    Checkpoint.ONE_MONTH: (Checkpoint.FIRST_MEETING, Outcome.ATTENDED),
+    Checkpoint.THREE_MONTHS: (Checkpoint.ONE_MONTH, Outcome.ENGAGED),
+}
+
+
+def missing_earlier(checkpoint: str, follow_ups: Iterable[Recorded]) -> str | Promise | None:
+    """Why this checkpoint cannot be recorded yet: the one before it must say the
+    patient went on (attended the first meeting, still engaged at one month)."""
+    if checkpoint not in FOLLOWS:
+        return None
+    earlier, needed = FOLLOWS[checkpoint]
+    by_checkpoint = {f.checkpoint: f.outcome for f in follow_ups}
+    if by_checkpoint.get(earlier) == needed:
+        return None
+    if earlier == Checkpoint.FIRST_MEETING:
+        return _("Record the first meeting as attended before the one-month follow-up.")
+    return _("Record the one-month follow-up as still engaged before the three-month one.")

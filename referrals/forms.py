@@ -13,7 +13,7 @@ from catalog.models import Group
 from catalog.nearby import DEFAULT_RADIUS_KM, RADII_KM
 from referrals.followup import OUTCOMES, REASON_LABELS, REASON_THEMES, Checkpoint, Outcome
 from referrals.matching import choices
-from referrals.models import Referral
+from referrals.models import Referral, VoidReason
 
 SPOKEN = (
     "en",
@@ -275,7 +275,15 @@ def refer_again_initial(referral: Referral, defaults: dict[str, Any]) -> dict[st
     return initial
 
 
-class ChooseForm(forms.Form):
+class VersionedForm(forms.Form):
+    """A form that edits a referral carries the version of the referral it was read at
+    (referrals.services.version_of), so that saving it over a change made since, in
+    another tab or by a colleague, is refused instead of silently overwriting it."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class ChooseForm(VersionedForm):
     group = forms.ChoiceField(label=_("The patient chose"), widget=forms.RadioSelect)
 
     def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
@@ -283,10 +291,11 @@ class ChooseForm(forms.Form):
         self.fields["group"].choices = [(o["group"], o["name"]) for o in referral.options]  # type: ignore[attr-defined]
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(VersionedForm):
     """One checkpoint's follow-up. Its rules (a date when attended, reasons when
-    disengaged, no contradictions) live in referrals.services.record_follow_up, whose
-    errors the view puts on these fields."""
+    disengaged, a contact date when recorded early, the earlier checkpoints first, no
+    contradictions) live in referrals.services.record_follow_up, whose errors the view
+    puts on these fields."""
 
     outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect)
     first_meeting_on = forms.DateField(
@@ -304,6 +313,15 @@ class FollowUpForm(forms.Form):
             "study of people who stopped going to NA; choose every reason that applies."
         ),
     )
+    contacted_on = forms.DateField(
+        label=_("Date of the contact"),
+        required=False,
+        widget=IsoDateInput(),
+        help_text=_(
+            "Needed only before the follow-up falls due: the day you (or the group) last "
+            "heard from the patient about this."
+        ),
+    )
 
     def __init__(self, *args: Any, checkpoint: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -318,6 +336,22 @@ class FollowUpForm(forms.Form):
             self.fields["reasons"].choices = [  # type: ignore[attr-defined]
                 (theme.label, list(theme.codes)) for theme in REASON_THEMES
             ]
+
+
+class VoidForm(VersionedForm):
+    """Void a referral saved by mistake (referrals.services.void_referral)."""
+
+    reason = forms.ChoiceField(
+        label=_("Why is this referral void?"),
+        choices=VoidReason.choices,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=200,
+        help_text=_("Optional, up to 200 characters. No names or other details of the patient."),
+    )
 
 
 class SubjectForm(forms.Form):

@@ -24,6 +24,15 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         return mine.filter(counsellor=user)
 
 
+class VoidReason(models.TextChoices):
+    """Why a referral was voided."""
+
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
+    DUPLICATE = "duplicate", _("A duplicate of another referral")
+    WRONG_REFERENCE = "wrong_reference", _("Saved under the wrong reference")
+    OTHER = "other", _("Other")
+
+
 class Referral(models.Model):
     """A menu saved under a pseudonymous reference, as it was shown, and the choice made."""
 
@@ -31,6 +40,8 @@ class Referral(models.Model):
         ENGLISH = "en", _("English")
         NORWEGIAN = "nb", _("Norwegian Bokmål")
         DUTCH = "nl", _("Dutch")
+
+    VoidReason = VoidReason
 
     organisation = models.ForeignKey(
         Organisation,
@@ -86,6 +97,21 @@ class Referral(models.Model):
     # save of the same intake (a double click, Enter twice, Back and Save again, two
     # requests racing) finds the referral the first one made.
     intake_key = models.UUIDField(_("intake"), null=True, blank=True, editable=False)
+    # A referral saved by mistake is voided, not deleted: it stays in the counsellor's
+    # list and the access log, and counts nowhere (referrals.tallies).
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
+    )
+    void_reason = models.CharField(
+        _("reason for voiding"), max_length=20, choices=VoidReason.choices, blank=True
+    )
+    void_note = models.CharField(_("note on voiding"), max_length=200, blank=True)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -99,11 +125,17 @@ class Referral(models.Model):
                 "manage_subject_data",
                 _("Can export and erase everything held under a reference"),
             ),
+            ("void_referral", _("Can void a referral saved by mistake")),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(language__in=["en", "nb", "nl"]),
                 name="referrals_referral_language_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, void_reason="")
+                | Q(voided_at__isnull=False, void_reason__in=VoidReason.values),
+                name="referrals_referral_void_has_reason",
             ),
             models.UniqueConstraint(
                 fields=["organisation", "intake_key"],
@@ -151,6 +183,10 @@ class Referral(models.Model):
         return str(_("Anonymised referral %(number)s") % {"number": self.pk})
 
     @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+    @property
     def options(self) -> list[dict[str, Any]]:
         options: list[dict[str, Any]] = self.menu.get("options", [])
         return options
@@ -194,6 +230,9 @@ class FollowUp(models.Model):
         verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now=True)
+    # The contact with the patient (or the group) a follow-up recorded before it falls
+    # due rests on (referrals.followup.timing_problem).
+    contacted_on = models.DateField(_("date of the contact"), null=True, blank=True)
 
     class Meta:
         ordering = ["referral", "recorded_at"]

@@ -22,10 +22,12 @@ from referrals.followup import (
     Recorded,
     contradiction,
     due_on,
+    missing_earlier,
     status,
+    timing_problem,
 )
 from referrals.matching import TWELVE_STEP, Menu
-from referrals.models import FollowUp, FollowUpReason, Referral
+from referrals.models import FollowUp, FollowUpReason, Referral, VoidReason
 from referrals.record import menu_record
 
 
@@ -96,18 +98,45 @@ def _saved_intake(counsellor: User, intake_key: uuid.UUID) -> Referral | None:
     ).first()
 
 
-@transaction.atomic
-def record_choice(*, referral: Referral, group: str) -> Referral:
-    """Record the group the patient chose; the follow-ups fall due from then on.
+def version_of(referral: Referral) -> str:
+    """What an edit form of the referral carries to tell, when it is saved, whether
+    the referral changed since the form was read (every write saves the referral)."""
+    return referral.updated_at.isoformat() if referral.updated_at else ""
 
-    Once a follow-up is recorded, the choice is what was followed up and stays.
-    """
-    referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    if referral.anonymised_on is not None:
+
+def _locked(referral: Referral, version: str | None) -> Referral:
+    """The referral, locked until the transaction ends, if it may still be changed and
+    has not changed since `version` was read (None: not checked)."""
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if locked.anonymised_on is not None:
         raise ValidationError(
             _("This referral was anonymised when its retention period ended."),
             code="anonymised",
         )
+    if locked.voided_at is not None:
+        raise ValidationError(
+            _("This referral was voided, so it can no longer change."), code="voided"
+        )
+    if version is not None and version != version_of(locked):
+        changed = timezone.localtime(locked.updated_at)
+        raise ValidationError(
+            _(
+                "This referral was changed at %(time)s, since you opened it. Nothing was "
+                "saved: review it as it is now and save again."
+            )
+            % {"time": changed.strftime("%H:%M")},
+            code="stale",
+        )
+    return locked
+
+
+@transaction.atomic
+def record_choice(*, referral: Referral, group: str, version: str | None = None) -> Referral:
+    """Record the group the patient chose; the follow-ups fall due from then on.
+
+    Once a follow-up is recorded, the choice is what was followed up and stays.
+    """
+    referral = _locked(referral, version)
     if referral.follow_ups.exists():
         if group == referral.chosen_group:
             return referral
@@ -201,16 +230,16 @@ def record_follow_up(
     outcome: str,
     first_meeting_on: datetime.date | None = None,
     reasons: list[str] | tuple[str, ...] = (),
+    contacted_on: datetime.date | None = None,
+    version: str | None = None,
+    today: datetime.date | None = None,
 ) -> FollowUp:
     """Record (or correct) the follow-up at one checkpoint, and what the referral's
-    follow-ups now add up to. Contradicting follow-ups are refused, leaving nothing
-    written."""
-    referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    if referral.anonymised_on is not None:
-        raise ValidationError(
-            _("This referral was anonymised when its retention period ended."),
-            code="anonymised",
-        )
+    follow-ups now add up to. A follow-up recorded before it falls due, one whose
+    earlier checkpoint is missing, and contradicting follow-ups are refused, leaving
+    nothing written. ``today`` stands for the day it is recorded (data loads, tests)."""
+    today = today or timezone.localdate()
+    referral = _locked(referral, version)
     if not referral.chosen_group:
         raise ValidationError(
             _("Record the patient's choice before following it up."), code="no_choice"
@@ -220,6 +249,7 @@ def record_follow_up(
         follow_up = FollowUp(referral=referral, checkpoint=checkpoint)
     follow_up.outcome = outcome
     follow_up.first_meeting_on = first_meeting_on
+    follow_up.contacted_on = contacted_on
     follow_up.recorded_by = recorded_by
     if outcome not in OUTCOMES.get(checkpoint, ()):
         raise ValidationError(
@@ -231,6 +261,15 @@ def record_follow_up(
         )
     _check_first_meeting(referral, outcome, first_meeting_on)
     _check_reasons(outcome, reasons)
+    early = timing_problem(
+        checkpoint,
+        outcome,
+        referred_on=timezone.localdate(referral.created_at),
+        today=today,
+        contacted_on=contacted_on,
+    )
+    if early:
+        raise ValidationError(early, code="early")
     follow_up.full_clean(exclude=["referral"])
 
     recorded = [
@@ -243,6 +282,9 @@ def record_follow_up(
     problem = contradiction(recorded)
     if problem:
         raise ValidationError(str(problem), code="contradiction")
+    earlier = missing_earlier(checkpoint, recorded)
+    if earlier:
+        raise ValidationError(str(earlier), code="missing_earlier")
 
     before = tallies.current(referral)
     follow_up.save()
@@ -250,13 +292,46 @@ def record_follow_up(
     FollowUpReason.objects.bulk_create(
         FollowUpReason(follow_up=follow_up, code=code) for code in dict.fromkeys(reasons)
     )
-    apply_status(referral, recorded)
+    apply_status(referral, recorded, today=today)
     referral.save()
     tallies.move(before, tallies.current(referral))
     # The checkpoint, not the outcome or the reasons: those stay in the referral.
     summary = f"follow-up recorded: {checkpoint}"
     log.referral_event(AuditEntry.Action.CHANGE, referral, summary=summary, user=recorded_by)
     return follow_up
+
+
+@transaction.atomic
+def void_referral(
+    *, referral: Referral, user: User, reason: str, note: str = "", version: str | None = None
+) -> Referral:
+    """Void a referral saved by mistake: it stays, marked, in the lists and the log,
+    counts in no tally, and takes no choice, follow-up or further change. Retention
+    runs from today, as for a closed referral."""
+    referral = _locked(referral, version)
+    if reason not in VoidReason.values:
+        raise ValidationError(
+            {
+                "reason": _("The reason is one of: %(allowed)s.")
+                % {"allowed": ", ".join(str(label) for label in VoidReason.labels)}
+            },
+            code="invalid",
+        )
+    before = tallies.current(referral)
+    referral.voided_at = timezone.now()
+    referral.voided_by = user
+    referral.void_reason = reason
+    referral.void_note = note.strip()
+    referral.follow_up_due_on = None
+    referral.closed_on = referral.closed_on or timezone.localdate()
+    referral.full_clean(exclude=["reference"])
+    referral.save()
+    tallies.move(before, None)
+    # The reason's code only: the note may say more than the log should.
+    log.referral_event(
+        AuditEntry.Action.CHANGE, referral, summary=f"referral voided: {reason}", user=user
+    )
+    return referral
 
 
 def _anonymised_menu(menu: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +416,9 @@ def erase_reference(*, user: User, reference: str) -> int:
     )
     ids = [referral.pk for referral in referrals]
     if ids:
-        tallies.remove(tallies.contributions(referrals))
+        # A voided referral counts nowhere already.
+        counted = [referral for referral in referrals if referral.voided_at is None]
+        tallies.remove(tallies.contributions(counted))
         # Follow-ups and their reasons go with their referral (on_delete=CASCADE).
         Referral.objects.filter(pk__in=ids).delete()
     log.record(

@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.intake, name="referral-create"),
     path("<int:pk>/", views.referral_detail, name="referral-detail"),
     path("<int:pk>/choose/", views.referral_choose, name="referral-choose"),
+    path("<int:pk>/void/", views.referral_void, name="referral-void"),
     path("<int:pk>/handout/", views.referral_handout, name="referral-handout"),
     path(
         "<int:pk>/meetings/<int:meeting>.ics",

@@ -44,6 +44,7 @@ from referrals.forms import (
     FollowUpForm,
     IntakeForm,
     SubjectForm,
+    VoidForm,
     as_form_data,
     profile_answers,
     refer_again_initial,
@@ -59,6 +60,8 @@ from referrals.services import (
     record_choice,
     record_follow_up,
     save_intake,
+    version_of,
+    void_referral,
 )
 from referrals.snapshot import current_snapshot
 from referrals.subject import export_document, held_under
@@ -196,6 +199,8 @@ def _saved_just_now(request: HttpRequest, form: IntakeForm) -> Referral | None:
         counsellor_id=user.pk,
         reference=form.cleaned_data["reference"],
         created_at__gte=timezone.now() - REPEAT_WINDOW,
+        # A referral voided as a mistake is no reason to hold the save back.
+        voided_at__isnull=True,
     )
     key = form.cleaned_data["intake_key"]
     if key is not None:
@@ -218,7 +223,10 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     """The user's referrals, searchable by reference, and the list behind every number
     of the dashboard (the same filters)."""
     filterset = ReferralFilter(request.GET or None, user=request.user)  # type: ignore[arg-type]
-    referrals = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    if filterset.is_bound and filterset.is_valid():
+        referrals = filterset.qs
+    else:
+        referrals = filterset.queryset.filter(voided_at__isnull=True)
     referrals = referrals.select_related("counsellor").defer("profile", "menu")
     valid = not filterset.is_bound or filterset.is_valid()
     paginator = CountedPaginator(referrals, 25, count=listed(filterset) if valid else None)
@@ -256,6 +264,8 @@ def _shown_value(filterset: ReferralFilter, name: str) -> str:
     """A filter's value as the form shows it: the label of a choice, not its code."""
     field = filterset.form.fields[name]
     raw = filterset.form.data.get(name)
+    if isinstance(field, forms.NullBooleanField):
+        return str(_("yes") if field.to_python(raw) else _("no"))
     choices = getattr(field, "choices", None)
     if choices is not None:
         for value, label in _flat(choices):
@@ -304,7 +314,10 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "referral": referral,
         "menu": referral.menu,
         "answers": profile_answers(referral.profile, names),
-        "choose_form": ChooseForm(initial={"group": referral.chosen_group}, referral=referral),
+        "choose_form": ChooseForm(
+            initial={"group": referral.chosen_group, "version": version_of(referral)},
+            referral=referral,
+        ),
         "checkpoints": checkpoints,
         "followed_up": bool(recorded),
         "today": timezone.localdate(),
@@ -320,7 +333,11 @@ def referral_choose(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChooseForm(request.POST, referral=referral)
     if form.is_valid():
         try:
-            record_choice(referral=referral, group=form.cleaned_data["group"])
+            record_choice(
+                referral=referral,
+                group=form.cleaned_data["group"],
+                version=form.cleaned_data["version"] or None,
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -328,6 +345,36 @@ def referral_choose(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Choose one of the groups on the menu."))
     return redirect(referral)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@permission_required("referrals.void_referral", raise_exception=True)
+def referral_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Void a referral saved by mistake, after a confirmation naming what it does."""
+    referral = _get_referral(request, pk)
+    if referral.voided_at is not None:
+        messages.info(request, _("This referral is voided already."))
+        return redirect(referral)
+    form = VoidForm(request.POST or None, initial={"version": version_of(referral)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            void_referral(
+                referral=referral,
+                user=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                version=form.cleaned_data["version"] or None,
+            )
+        except ValidationError as problem:
+            _add_errors(form, problem)
+        else:
+            messages.success(
+                request,
+                _("Voided the referral. It stays in the list, marked, and counts nowhere."),
+            )
+            return redirect(referral)
+    return render(request, "referrals/referral_void.html", {"referral": referral, "form": form})
 
 
 @never_cache
@@ -395,13 +442,17 @@ def follow_up(request: HttpRequest, pk: int, checkpoint: str) -> HttpResponse:
     if not referral.chosen_group:
         messages.error(request, _("Record the patient's choice before following it up."))
         return redirect(referral)
+    if referral.voided_at is not None:
+        messages.error(request, _("This referral was voided, so it can no longer change."))
+        return redirect(referral)
     existing = referral.follow_ups.filter(checkpoint=checkpoint).first()
-    initial: dict[str, Any] = {}
+    initial: dict[str, Any] = {"version": version_of(referral)}
     if existing is not None:
-        initial = {
+        initial |= {
             "outcome": existing.outcome,
             "first_meeting_on": existing.first_meeting_on,
             "reasons": list(existing.reasons.values_list("code", flat=True)),
+            "contacted_on": existing.contacted_on,
         }
     form = FollowUpForm(request.POST or None, initial=initial, checkpoint=checkpoint)
     if request.method == "GET":
@@ -416,6 +467,8 @@ def follow_up(request: HttpRequest, pk: int, checkpoint: str) -> HttpResponse:
                 outcome=form.cleaned_data["outcome"],
                 first_meeting_on=form.cleaned_data.get("first_meeting_on"),
                 reasons=form.cleaned_data.get("reasons", []),
+                contacted_on=form.cleaned_data.get("contacted_on"),
+                version=form.cleaned_data["version"] or None,
             )
         except ValidationError as problem:
             _add_errors(form, problem)
@@ -427,6 +480,8 @@ def follow_up(request: HttpRequest, pk: int, checkpoint: str) -> HttpResponse:
         "checkpoint": Checkpoint(checkpoint),
         "form": form,
         "existing": existing,
+        "due_on": due_on(timezone.localdate(referral.created_at), checkpoint),
+        "today": timezone.localdate(),
         "chosen_name": _catalog().name(referral.chosen_group),
     }
     return render(request, "referrals/follow_up_form.html", context)

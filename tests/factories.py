@@ -213,6 +213,8 @@ def disengaged_at_one_month(
         checkpoint="one_month",
         outcome="disengaged",
         reasons=reasons,
+        # Told on the day it is recorded, whether or not one month has passed.
+        contacted_on=timezone.localdate(),
     )
     referral.refresh_from_db()
     return referral

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from audit.models import AppendOnlyError, AuditEntry
 from catalog.models import Group
@@ -75,7 +76,8 @@ def test_the_choice_and_each_follow_up_are_recorded_as_changes(
     referral = ReferralFactory.create(counsellor=counsellor)
     counsellor_client.post(f"/referrals/{referral.pk}/choose/", {"group": "aa"})
     counsellor_client.post(
-        f"/referrals/{referral.pk}/follow-up/first_meeting/", {"outcome": "not_attended"}
+        f"/referrals/{referral.pk}/follow-up/first_meeting/",
+        {"outcome": "not_attended", "contacted_on": timezone.localdate().isoformat()},
     )
     changes = _entries(action=Action.CHANGE, area="referrals")
     assert [e.summary for e in changes] == [

@@ -54,6 +54,31 @@ def test_admin_changes_a_trait_and_the_history_shows_who_and_what(admin_client_,
     assert "<del>Yes</del> → <ins>Varies between local groups</ins>" in history
 
 
+def test_a_form_opened_before_another_save_is_refused_not_saved_over_it(
+    admin_client_, reference_catalog
+):
+    """Two tabs (or two catalog admins) editing one group: the second save would undo
+    the first without anyone seeing it, so it is refused."""
+    first_tab = _form_data(admin_client_, "/catalog/groups/na/edit/")
+    second_tab = _form_data(admin_client_, "/catalog/groups/na/edit/")
+    assert first_tab["version"] and first_tab["version"] == second_tab["version"]
+    first_tab["trait-sponsorship-value"] = "varies"
+    assert admin_client_.post("/catalog/groups/na/edit/", first_tab).status_code == 302
+
+    second_tab["description"] = "Changed in the second tab."
+    response = admin_client_.post("/catalog/groups/na/edit/", second_tab)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This group was changed since you opened it. Nothing was saved" in page
+    group = Group.objects.get(slug="na")
+    assert group.description != "Changed in the second tab."
+    assert TraitValue.objects.get(group=group, trait__key="sponsorship").value == "varies"
+    # Opened again, the form edits the group as it is now.
+    fresh = _form_data(admin_client_, "/catalog/groups/na/edit/")
+    fresh["description"] = "Changed in the second tab."
+    assert admin_client_.post("/catalog/groups/na/edit/", fresh).status_code == 302
+
+
 def test_saving_an_unchanged_form_records_no_change(admin_client_, reference_catalog):
     before = (TraitValue.history.count(), Group.history.count(), Availability.history.count())
     data = _form_data(admin_client_, "/catalog/groups/na/edit/")

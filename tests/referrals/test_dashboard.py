@@ -78,6 +78,8 @@ def _follow(referral, checkpoint, outcome, **extra):
         recorded_by=referral.counsellor,
         checkpoint=checkpoint,
         outcome=outcome,
+        # Recorded when each checkpoint was due (the referrals are days old).
+        today=timezone.localdate(referral.created_at) + dt.timedelta(days=100),
         **extra,
     )
 

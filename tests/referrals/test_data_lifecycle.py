@@ -33,6 +33,7 @@ def _closed(counsellor, *, closed_on: dt.date, reference: str) -> Referral:
         recorded_by=counsellor,
         checkpoint="first_meeting",
         outcome="not_attended",
+        contacted_on=timezone.localdate(),
     )
     Referral.objects.filter(pk=referral.pk).update(closed_on=closed_on)
     return Referral.objects.get(pk=referral.pk)

@@ -13,7 +13,9 @@ from referrals.followup import (
     Outcome,
     Recorded,
     contradiction,
+    missing_earlier,
     status,
+    timing_problem,
 )
 from referrals.models import FollowUp, Referral
 from referrals.services import record_choice, record_follow_up
@@ -84,7 +86,10 @@ def test_the_reasons_are_the_norwegian_study_s_codes_under_its_themes(reference_
 
 @pytest.fixture
 def referral(counsellor):
-    referral = ReferralFactory(counsellor=counsellor)
+    """A referral of a hundred days ago: every checkpoint has fallen due."""
+    referral = ReferralFactory.create(
+        counsellor=counsellor, created_at=timezone.now() - dt.timedelta(100)
+    )
     return record_choice(referral=referral, group="na")
 
 
@@ -161,7 +166,7 @@ def test_a_contradiction_leaves_nothing_written(referral, counsellor):
 
 @pytest.mark.django_db
 def test_no_follow_up_before_a_choice(counsellor):
-    referral = ReferralFactory(counsellor=counsellor)
+    referral = ReferralFactory.create(counsellor=counsellor)
     with pytest.raises(ValidationError, match="choice"):
         _record(referral, counsellor, FIRST, Outcome.NOT_ATTENDED)
 
@@ -235,7 +240,12 @@ def test_a_counsellor_records_a_follow_up_through_the_form(counsellor, counsello
     assert "Conformity pressure" in page and "Negative experiences" in page
     response = counsellor_client.post(url, {"outcome": "disengaged"})
     assert "Give at least one reason" in response.content.decode()
-    counsellor_client.post(url, {"outcome": "disengaged", "reasons": ["anonymity-breaches"]})
+    # Twenty days in, one month has not come: the answer rests on a contact.
+    early = {"outcome": "disengaged", "reasons": ["anonymity-breaches"]}
+    response = counsellor_client.post(url, early)
+    assert "give the date of the contact it rests on" in response.content.decode()
+    assert not referral.follow_ups.filter(checkpoint="one_month").exists()
+    counsellor_client.post(url, {**early, "contacted_on": timezone.localdate().isoformat()})
     referral.refresh_from_db()
     assert referral.disengaged and referral.follow_up_due_on is None
     detail = counsellor_client.get(f"/referrals/{referral.pk}/").content.decode()
@@ -271,3 +281,179 @@ def test_only_the_referral_s_counsellor_records_follow_ups(
     assert not FollowUp.objects.exists()
     # An unknown checkpoint is not a page either.
     assert outsider_client.get(f"/referrals/{referral.pk}/follow-up/ten_years/").status_code == 404
+
+
+# Follow-ups that tell the truth: not before they are due without a contact, and in order.
+
+REFERRED = dt.date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "outcome", "days_in", "contact_days_in", "field_error"),
+    [
+        # Due: nothing more is asked.
+        (THREE, Outcome.ENGAGED, 91, None, False),
+        (ONE, Outcome.DISENGAGED, 45, None, False),
+        # A first meeting attended rests on its own date, on any day.
+        (FIRST, Outcome.ATTENDED, 2, None, False),
+        # Early without a contact: refused.
+        (FIRST, Outcome.NOT_ATTENDED, 5, None, True),
+        (ONE, Outcome.DISENGAGED, 10, None, True),
+        (THREE, Outcome.ENGAGED, 0, None, True),
+        # Early with a contact: disengaging or not going can be known any day...
+        (ONE, Outcome.DISENGAGED, 10, 9, False),
+        (FIRST, Outcome.NOT_ATTENDED, 5, 5, False),
+        # ... still engaged only from a week before it falls due.
+        (ONE, Outcome.ENGAGED, 25, 24, False),
+        (ONE, Outcome.ENGAGED, 25, 20, True),
+        (THREE, Outcome.ENGAGED, 30, 30, True),
+        # A contact in the future or before the referral is no contact.
+        (ONE, Outcome.DISENGAGED, 10, 11, True),
+        (ONE, Outcome.DISENGAGED, 40, -1, True),
+    ],
+)
+def test_a_follow_up_before_it_is_due_rests_on_a_contact(
+    checkpoint, outcome, days_in, contact_days_in, field_error
+):
+    contact = None if contact_days_in is None else REFERRED + dt.timedelta(contact_days_in)
+    problem = timing_problem(
+        checkpoint,
+        outcome,
+        referred_on=REFERRED,
+        today=REFERRED + dt.timedelta(days_in),
+        contacted_on=contact,
+    )
+    assert bool(problem) is field_error
+    if problem:
+        assert list(problem) == ["contacted_on"]
+
+
+def test_a_checkpoint_needs_the_one_before_it():
+    attended = Recorded(FIRST, Outcome.ATTENDED)
+    assert missing_earlier(ONE, []) and missing_earlier(THREE, [attended])
+    assert not missing_earlier(ONE, [attended])
+    assert not missing_earlier(THREE, [attended, Recorded(ONE, Outcome.ENGAGED)])
+    assert not missing_earlier(FIRST, [])
+
+
+@pytest.mark.django_db
+def test_three_months_engaged_cannot_skip_the_earlier_checkpoints(referral, counsellor):
+    with pytest.raises(ValidationError, match="first meeting as attended"):
+        _record(referral, counsellor, ONE, Outcome.ENGAGED)
+    with pytest.raises(ValidationError, match="one-month follow-up as still engaged"):
+        _record(referral, counsellor, THREE, Outcome.ENGAGED)
+    _record(referral, counsellor, FIRST, Outcome.ATTENDED, first_meeting_on=timezone.localdate())
+    with pytest.raises(ValidationError, match="one-month follow-up as still engaged"):
+        _record(referral, counsellor, THREE, Outcome.ENGAGED)
+    _record(referral, counsellor, ONE, Outcome.ENGAGED)
+    _record(referral, counsellor, THREE, Outcome.ENGAGED)
+    referral.refresh_from_db()
+    assert referral.engaged_three_months and referral.closed_on == timezone.localdate()
+
+
+@pytest.mark.django_db
+def test_still_engaged_on_the_day_of_the_referral_is_refused(counsellor, counsellor_client):
+    """The lie the follow-ups used to accept: engaged at three months on day one."""
+    referral = record_choice(referral=ReferralFactory(counsellor=counsellor), group="na")
+    today = timezone.localdate().isoformat()
+    base = f"/referrals/{referral.pk}/follow-up/"
+    counsellor_client.post(
+        f"{base}first_meeting/", {"outcome": "attended", "first_meeting_on": today}
+    )
+    response = counsellor_client.post(
+        f"{base}one_month/", {"outcome": "engaged", "contacted_on": today}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "a week before it falls due" in page
+    referral.refresh_from_db()
+    assert referral.engaged_one_month is None and referral.closed_on is None
+    assert referral.follow_ups.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_contact_date_is_kept_and_shown(counsellor, counsellor_client):
+    referral = record_choice(
+        referral=ReferralFactory(
+            counsellor=counsellor, created_at=timezone.now() - dt.timedelta(days=5)
+        ),
+        group="na",
+    )
+    contact = timezone.localdate() - dt.timedelta(days=1)
+    response = counsellor_client.post(
+        f"/referrals/{referral.pk}/follow-up/first_meeting/",
+        {"outcome": "not_attended", "contacted_on": contact.isoformat()},
+    )
+    assert response.status_code == 302
+    assert referral.follow_ups.get().contacted_on == contact
+    detail = counsellor_client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert "Contact on" in detail
+
+
+# One tab never silently overwrites another.
+
+
+@pytest.mark.django_db
+def test_a_stale_follow_up_form_is_refused_and_writes_nothing(
+    referral, counsellor, counsellor_client
+):
+    url = f"/referrals/{referral.pk}/follow-up/first_meeting/"
+    first_tab = counsellor_client.get(url).context["form"]["version"].value()
+    second_tab = counsellor_client.get(url).context["form"]["version"].value()
+    assert first_tab and first_tab == second_tab
+    today = timezone.localdate().isoformat()
+    saved = counsellor_client.post(
+        url, {"outcome": "attended", "first_meeting_on": today, "version": first_tab}
+    )
+    assert saved.status_code == 302
+    stale = counsellor_client.post(url, {"outcome": "not_attended", "version": second_tab})
+    assert stale.status_code == 200
+    assert "changed at" in stale.content.decode()
+    assert "since you opened it" in stale.content.decode()
+    assert referral.follow_ups.get().outcome == Outcome.ATTENDED
+
+
+@pytest.mark.django_db
+def test_a_stale_choice_is_refused(counsellor, counsellor_client):
+    referral = ReferralFactory.create(counsellor=counsellor)
+    detail = f"/referrals/{referral.pk}/"
+    version = counsellor_client.get(detail).context["choose_form"]["version"].value()
+    counsellor_client.post(f"{detail}choose/", {"group": "na", "version": version})
+    response = counsellor_client.post(
+        f"{detail}choose/", {"group": "aa", "version": version}, follow=True
+    )
+    assert "since you opened it" in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.chosen_group == "na"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_saves_of_one_version_write_once(counsellor):
+    """Two tabs saving at once: the lock makes the second see the first's change."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writes; the race needs PostgreSQL")
+    from referrals.services import version_of
+
+    referral = ReferralFactory.create(counsellor=counsellor)
+    version = version_of(referral)
+    outcomes: list[str] = []
+
+    def choose(group: str) -> None:
+        try:
+            record_choice(referral=referral, group=group, version=version)
+            outcomes.append("saved")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=choose, args=(g,)) for g in ("na", "aa", "smart-recovery")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "refused", "saved"]

@@ -32,6 +32,7 @@ from referrals.services import (
     record_choice,
     record_follow_up,
     save_referral,
+    void_referral,
 )
 from referrals.snapshot import current_snapshot
 from tests.factories import ReferralFactory, UserFactory
@@ -46,6 +47,26 @@ REFERENCES = ["P-1", "P-2", "P-3"]
 
 def _at(day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def _disengage(referral: Referral, by, reasons: list[str]) -> None:
+    """The patient went to a first meeting on the day of the referral, and had left the
+    group by one month (told today), for these reasons."""
+    record_follow_up(
+        referral=referral,
+        recorded_by=by,
+        checkpoint=FIRST,
+        outcome=Outcome.ATTENDED,
+        first_meeting_on=timezone.localdate(referral.created_at),
+    )
+    record_follow_up(
+        referral=referral,
+        recorded_by=by,
+        checkpoint=ONE,
+        outcome=Outcome.DISENGAGED,
+        reasons=reasons,
+        contacted_on=timezone.localdate(),
+    )
 
 
 # --- Every write keeps the tallies current ------------------------------------------
@@ -77,8 +98,9 @@ follow_ups = st.tuples(
 )
 erasures = st.tuples(st.just("erase"), st.sampled_from(REFERENCES))
 anonymisations = st.tuples(st.just("anonymise"))
+voids = st.tuples(st.just("void"), st.integers(0, 20))
 operations = st.lists(
-    st.one_of(saves, choices, follow_ups, follow_ups, erasures, anonymisations),
+    st.one_of(saves, choices, follow_ups, follow_ups, erasures, anonymisations, voids),
     min_size=1,
     max_size=14,
 )
@@ -130,6 +152,9 @@ def _apply(operation: tuple, people: list, supervisor, made: list[int]) -> None:
     if kind == "choose":
         record_choice(referral=referral, group=args[1])
         return
+    if kind == "void":
+        void_referral(referral=referral, user=referral.counsellor, reason="duplicate")
+        return
     (checkpoint, outcome), reasons = args[1], args[2]
     record_follow_up(
         referral=referral,
@@ -138,6 +163,8 @@ def _apply(operation: tuple, people: list, supervisor, made: list[int]) -> None:
         outcome=outcome,
         first_meeting_on=timezone.localdate() if outcome == Outcome.ATTENDED else None,
         reasons=reasons if outcome == Outcome.DISENGAGED else (),
+        # Recorded once every checkpoint is due, so that the script reaches them all.
+        today=timezone.localdate() + dt.timedelta(days=100),
     )
 
 
@@ -177,13 +204,7 @@ def around_the_turns(people):
             )
             referral = record_choice(referral=saved, group=group)
             if (n + who) % 3:
-                record_follow_up(
-                    referral=referral,
-                    recorded_by=people[who],
-                    checkpoint=ONE,
-                    outcome=Outcome.DISENGAGED,
-                    reasons=CODES[n % 5 :: 7][: 1 + who],
-                )
+                _disengage(referral, people[who], CODES[n % 5 :: 7][: 1 + who])
 
 
 # A period's first or last day: open, the day of a referral or one either side of it.
@@ -327,6 +348,7 @@ def test_a_tally_out_of_step_refuses_the_write_instead_of_counting_wrong(counsel
             recorded_by=counsellor,
             checkpoint=FIRST,
             outcome=Outcome.NOT_ATTENDED,
+            contacted_on=timezone.localdate(),
         )
     assert not referral.follow_ups.exists()
 
@@ -341,13 +363,7 @@ def test_a_tally_counting_nothing_any_more_goes(counsellor, supervisor):
 
 def test_the_migration_counts_the_referrals_saved_before_tallies(counsellor):
     referral = record_choice(referral=ReferralFactory(counsellor=counsellor), group="na")
-    record_follow_up(
-        referral=referral,
-        recorded_by=counsellor,
-        checkpoint=ONE,
-        outcome=Outcome.DISENGAGED,
-        reasons=["conformity-pressure", "anonymity-breaches", "other"],
-    )
+    _disengage(referral, counsellor, ["conformity-pressure", "anonymity-breaches", "other"])
     ReferralFactory(counsellor=counsellor, created_at=timezone.now() - dt.timedelta(days=70))
     kept = tallies.counted()
     Tally.objects.all().delete()
@@ -391,13 +407,7 @@ def spring(counsellor):
         (march, ["conformity-pressure", "other"]),
         (april, ["conformity-pressure"]),
     ]:
-        record_follow_up(
-            referral=made[when],
-            recorded_by=counsellor,
-            checkpoint=ONE,
-            outcome=Outcome.DISENGAGED,
-            reasons=reasons,
-        )
+        _disengage(made[when], counsellor, reasons)
     record_follow_up(
         referral=made[may],
         recorded_by=counsellor,

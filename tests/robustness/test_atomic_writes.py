@@ -244,13 +244,19 @@ def test_a_follow_up_failing_midway_writes_nothing(referral, counsellor, target,
             checkpoint=ONE,
             outcome=Outcome.DISENGAGED,
             reasons=["conformity-pressure", "other"],
+            contacted_on=timezone.localdate(),
         )
     assert written == [True]
     assert _follow_ups(referral) == before
 
 
 def test_a_correction_failing_midway_keeps_the_reasons_it_would_replace(referral, counsellor):
-    record = {"referral": referral, "recorded_by": counsellor, "checkpoint": ONE}
+    record = {
+        "referral": referral,
+        "recorded_by": counsellor,
+        "checkpoint": ONE,
+        "contacted_on": timezone.localdate(),
+    }
     record_follow_up(**record, outcome=Outcome.DISENGAGED, reasons=["conformity-pressure"])
     before = _follow_ups(referral)
     reasons = FollowUpReason.objects.filter(follow_up__referral=referral).exists
