@@ -20,6 +20,19 @@ class Organisation(models.Model):
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code, e.g. NO.")
     )
+    # Printed on the patient's handout: whom to ask.
+    telephone = models.CharField(
+        _("telephone"),
+        max_length=40,
+        blank=True,
+        help_text=_("The number patients call with questions, as it should be printed."),
+    )
+    contact_note = models.CharField(
+        _("when to call"),
+        max_length=120,
+        blank=True,
+        help_text=_("Optional, e.g. opening hours, printed beside the number."),
+    )
     require_two_factor = models.BooleanField(
         _("require two-factor authentication"),
         default=False,

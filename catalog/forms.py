@@ -199,6 +199,7 @@ class AvailabilityForm(forms.ModelForm[Availability]):
             "in_person_per_week",
             "online",
             "languages",
+            "website",
             "source",
             "locator",
             "verified_on",

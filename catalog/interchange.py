@@ -77,7 +77,10 @@ AVAILABILITY_COLUMNS = (
     "source",
     "locator",
     "verified_on",
+    "website",
 )
+# Columns an older export lacks: a file without one leaves what it holds unchanged.
+OPTIONAL_COLUMNS = frozenset({"website"})
 CSV_TABLES = {
     "sources.csv": SOURCE_COLUMNS,
     "groups.csv": GROUP_COLUMNS,
@@ -186,6 +189,7 @@ def export_tables() -> dict[str, list[Row]]:
             "source": row.source.key,
             "locator": row.locator,
             "verified_on": _text(row.verified_on),
+            "website": row.website,
         }
         for row in Availability.objects.select_related("group", "source").order_by(
             "group__slug", "country", "region"
@@ -320,7 +324,7 @@ def _check_keys(where: str, item: object, columns: Iterable[str], problems: Prob
         problems.add(where, _("expected an object."))
         return False
     unknown = sorted(set(item) - set(columns))
-    missing = [column for column in columns if column not in item]
+    missing = [c for c in columns if c not in item and c not in OPTIONAL_COLUMNS]
     if unknown or missing:
         # A missing field is refused, not read as empty: the import would otherwise
         # wipe what that field holds.
@@ -456,7 +460,13 @@ def parse_csv_zip(data: bytes, name: str = "catalog.zip") -> Document:
     for table_name, kind, target in tables:
         try:
             text = decode_text(files[table_name], name=table_name)
-            rows = read_csv(text, name=table_name, required=CSV_TABLES[table_name], allowed=())
+            columns = CSV_TABLES[table_name]
+            rows = read_csv(
+                text,
+                name=table_name,
+                required=[c for c in columns if c not in OPTIONAL_COLUMNS],
+                allowed=[c for c in columns if c in OPTIONAL_COLUMNS],
+            )
         except ImportRefused as refused:
             # Every table is read, so that one upload reports the problems of all four.
             document.problems.items.extend(refused.problems)
@@ -571,7 +581,16 @@ GROUP_FIELDS = _RowFields(
 TRAIT_VALUE_FIELDS = _RowFields(TraitValue, ["country", "value", "locator", "verified_on", "note"])
 AVAILABILITY_FIELDS = _RowFields(
     Availability,
-    ["country", "region", "in_person_per_week", "online", "languages", "locator", "verified_on"],
+    [
+        "country",
+        "region",
+        "in_person_per_week",
+        "online",
+        "languages",
+        "locator",
+        "verified_on",
+        "website",
+    ],
 )
 
 
@@ -678,6 +697,8 @@ def validate(document: Document) -> _Valid:
                 _("a region needs its country; a worldwide row (no country) has no region."),
             )
         data = AVAILABILITY_FIELDS.clean(where, row, problems)
+        if data is not None and "website" not in row:
+            del data["website"]  # an older file: what the catalog holds stays
         if data is not None and _not_in_future(where, data, problems) and known:
             valid.availability.append({**data, **_refs(row)})
 
@@ -834,7 +855,7 @@ class _Planner:
             key = (data["group"], str(data["country"]), data["region"])
             current = places.pop(key, None)
             names = ("in_person_per_week", "online", "languages", "locator", "verified_on")
-            fields = {name: data[name] for name in names}
+            fields = {name: data[name] for name in (*names, "website") if name in data}
             if current is None:
                 fields.update(
                     group=self.groups[data["group"]], country=data["country"], region=data["region"]

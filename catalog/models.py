@@ -348,6 +348,13 @@ class Availability(models.Model):
     )
     locator = models.CharField(_("locator"), max_length=300, blank=True)
     verified_on = models.DateField(_("last verified"))
+    # The handout links it for a patient in this country, instead of the group's
+    # international site.
+    website = models.URLField(
+        _("website here"),
+        blank=True,
+        help_text=_("The group's own website for this country or region, if it has one."),
+    )
 
     history = HistoricalRecords()
 

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_noop
 from icalendar import Calendar, Event
 
+from accounts.models import Organisation
 from catalog.models import Group, TraitValue
 from catalog.nearby import DEFAULT_RADIUS_KM, Upcoming
 from referrals.meetings import Whereabouts, locate, meetings_for
@@ -88,8 +89,8 @@ ADVICE: tuple[Advice, ...] = (
 )
 
 
-def advice_for(profile: Mapping[str, Any], carried: set[str]) -> list[dict[str, str]]:
-    """The advice that applies, each with the study it is drawn from."""
+def advice_for(profile: Mapping[str, Any], carried: set[str]) -> dict[str, Any]:
+    """The advice that applies, and the studies it is drawn from (each named once)."""
     chosen = [
         item
         for item in ADVICE
@@ -102,15 +103,12 @@ def advice_for(profile: Mapping[str, Any], carried: set[str]) -> list[dict[str, 
             "study"
         )
     }
-    return [
-        {
-            "text": gettext(item.text),
-            "source": f"{studies[item.finding]}, doi:{studies[item.finding].doi}"
-            if item.finding in studies
-            else "",
-        }
+    sources = dict.fromkeys(
+        f"{studies[item.finding]}, doi:{studies[item.finding].doi}"
         for item in chosen
-    ]
+        if item.finding in studies
+    )
+    return {"items": [gettext(item.text) for item in chosen], "sources": list(sources)}
 
 
 @dataclass(frozen=True)
@@ -192,7 +190,11 @@ def calendar_file(meeting: Upcoming, group_name: str) -> bytes:
 
 
 def handout_context(
-    referral: Referral, groups: Mapping[str, Group], language: str, *, country: str = ""
+    referral: Referral,
+    groups: Mapping[str, Group],
+    language: str,
+    *,
+    clinic: Organisation | None = None,
 ) -> dict[str, Any]:
     chosen = referral.chosen_option
     carried: set[str] = set()
@@ -202,7 +204,7 @@ def handout_context(
                 group__slug=chosen["group"], value__in=("yes", "optional", "varies")
             ).values_list("trait__key", flat=True)
         )
-    country = referral.profile.get("country")
+    country = referral.profile.get("country") or (clinic.country if clinic else "")
 
     def entry(option: dict[str, Any]) -> dict[str, Any]:
         group = groups.get(option["group"])
@@ -211,7 +213,10 @@ def handout_context(
             for place in (group.availability.all() if group else [])
             if not country or str(place.country) in (country, "")
         ]
-        return {"option": option, "group": group, "places": places}
+        # The group's own site for the patient's country, where the catalog knows one.
+        here = next((p.website for p in places if p.website and str(p.country) == country), "")
+        link = here or (group.website if group else "")
+        return {"option": option, "group": group, "places": places, "link": link}
 
     alternatives = [
         entry(option)
@@ -235,4 +240,5 @@ def handout_context(
         "alternatives": alternatives,
         "complementary": referral.menu.get("complementary", []),
         "advice": advice_for(referral.profile, carried),
+        "clinic": clinic,
     }

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/choose/", views.referral_choose, name="referral-choose"),
     path("<int:pk>/void/", views.referral_void, name="referral-void"),
     path("<int:pk>/handout/", views.referral_handout, name="referral-handout"),
+    path("<int:pk>/handout.pdf", views.referral_handout_pdf, name="referral-handout-pdf"),
     path(
         "<int:pk>/meetings/<int:meeting>.ics",
         views.meeting_calendar,

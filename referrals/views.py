@@ -20,6 +20,7 @@ from django.http import (
     QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
@@ -377,25 +378,51 @@ def referral_void(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "referrals/referral_void.html", {"referral": referral, "form": form})
 
 
-@never_cache
-@require_GET
-@can_view
-def referral_handout(request: HttpRequest, pk: int) -> HttpResponse:
+def _handout(request: HttpRequest, pk: int, *, what: str) -> tuple[Referral, str, dict[str, Any]]:
+    """The referral, the handout's language (?language=, else the referral's) and what
+    the handout shows; the viewing is recorded."""
     referral = _get_referral(request, pk)
     language = request.GET.get("language", referral.language)
     if language not in Referral.Language.values:
         language = referral.language
     log.referral_event(
-        AuditEntry.Action.VIEW, referral, summary=f"handout ({language})", request=request
+        AuditEntry.Action.VIEW, referral, summary=f"{what} ({language})", request=request
     )
     slugs = [option["group"] for option in referral.options]
     groups = {
         group.slug: group
         for group in Group.objects.filter(slug__in=slugs).prefetch_related("availability")
     }
+    clinic = Organisation.objects.filter(pk=referral.organisation_id).first()
     with translation.override(language):
-        context = handout_context(referral, groups, language, country=_clinic(referral))
+        context = handout_context(referral, groups, language, clinic=clinic)
+    return referral, language, context
+
+
+@never_cache
+@require_GET
+@can_view
+def referral_handout(request: HttpRequest, pk: int) -> HttpResponse:
+    _referral, language, context = _handout(request, pk, what="handout")
+    with translation.override(language):
         return render(request, "referrals/handout.html", context)
+
+
+@never_cache
+@require_GET
+@can_view
+def referral_handout_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The handout as a PDF file: the same page, as it prints."""
+    from referrals.pdf import render_pdf  # WeasyPrint is loaded only when asked for
+
+    referral, language, context = _handout(request, pk, what="handout PDF")
+    with translation.override(language):
+        html = render_to_string("referrals/handout.html", {**context, "as_pdf": True}, request)
+    response = HttpResponse(render_pdf(html), content_type="application/pdf")
+    day = timezone.localdate(referral.created_at).isoformat()
+    name = f"handout-{slugify(referral.shown_reference)}-{day}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _clinic(referral: Referral) -> str:

@@ -59,3 +59,19 @@ def test_counsellor_fills_the_intake_watches_the_menu_re_rank_saves_and_opens_th
         page.get_by_role("heading", name="Advice from people who have been in groups")
     ).to_be_visible()
     assert Referral.objects.get(reference="P-0107").chosen_group
+
+
+def test_the_handout_prints_on_one_a4_page_from_the_browser_in_every_language(page):
+    """Counsellors print from the browser: Chromium's print of a typical handout."""
+    from tests.referrals.test_handout import pdf_pages, typical_referral
+
+    load_catalog()
+    load_studies()
+    counsellor = UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
+    referral = typical_referral(counsellor, counsellor.organisation)
+    log_in(page, "kari.counsellor")
+    page.emulate_media(media="print")
+    for language in ("en", "nb", "nl"):
+        page.goto(f"/referrals/{referral.pk}/handout/?language={language}")
+        expect(page.locator(".handout-meeting").first).to_be_visible()
+        assert pdf_pages(page.pdf(format="A4")) == 1, language

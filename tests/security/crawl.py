@@ -250,6 +250,7 @@ ARGUMENTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "referrals:referral-detail": lambda w: [{"pk": w.referral.pk}],
     "referrals:referral-choose": lambda w: [{"pk": w.referral.pk}],
     "referrals:referral-handout": lambda w: [{"pk": w.referral.pk}],
+    "referrals:referral-handout-pdf": lambda w: [{"pk": w.referral.pk}],
     "referrals:referral-void": lambda w: [{"pk": w.referral.pk}],
     "referrals:referral-meeting-calendar": lambda w: [
         {"pk": w.referral.pk, "meeting": online_meeting_of(w.referral).pk}

@@ -122,6 +122,7 @@ MATRIX: dict[str, tuple[str, Mapping[str, object]]] = {
     "referrals:referral-detail": ("GET", _of_one_referral("counsellor", "supervisor")),
     "referrals:referral-choose": ("POST", _of_one_referral("counsellor", status=302)),
     "referrals:referral-handout": ("GET", _of_one_referral("counsellor", "supervisor")),
+    "referrals:referral-handout-pdf": ("GET", _of_one_referral("counsellor", "supervisor")),
     # Its counsellor, or a supervisor of its organisation, may void it.
     "referrals:referral-void": ("GET", _of_one_referral("counsellor", "supervisor")),
     "referrals:referral-meeting-calendar": (
@@ -256,6 +257,7 @@ def world(reference_data, organisation, other_organisation):
         "referrals:referral-detail": {"pk": referral.pk},
         "referrals:referral-choose": {"pk": referral.pk},
         "referrals:referral-handout": {"pk": referral.pk},
+        "referrals:referral-handout-pdf": {"pk": referral.pk},
         "referrals:referral-void": {"pk": referral.pk},
         "referrals:referral-meeting-calendar": {
             "pk": referral.pk,

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("Demo users have a published password; refusing with DEBUG off.")
         organisation, _created = Organisation.objects.get_or_create(
-            slug="demo-clinic", defaults={"name": "Demo Clinic", "country": "NO"}
+            slug="demo-clinic",
+            # Not a real number: the demo prints where a clinic's own would be.
+            defaults={"name": "Demo Clinic", "country": "NO", "telephone": "+47 00 00 00 00"},
         )
         for username, role in DEMO_USERS:
             user = User.objects.filter(username=username).first()
