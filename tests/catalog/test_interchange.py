@@ -275,3 +275,41 @@ def test_booleans_written_by_spreadsheets_are_understood(reference_catalog):
     tables["groups.csv"] = tables["groups.csv"].replace(",true\n", ",TRUE\n")
     summary = interchange.apply(interchange.parse_csv_zip(_zip(tables)), reason="test")
     assert (summary.created, summary.updated, summary.deleted) == (0, 0, 0)
+
+
+def test_a_file_from_before_country_websites_keeps_them(reference_catalog):
+    """An export made before availability rows had a website still imports, as JSON or
+    CSV, and leaves the websites the catalog holds as they are."""
+    assert Availability.objects.get(group__slug="na", country="NO").website == (
+        "https://nanorge.org/"
+    )
+    document = json.loads(interchange.export_json())
+    for group in document["groups"]:
+        for row in group["availability"]:
+            del row["website"]
+    older = json.dumps(document).encode()
+    summary = interchange.apply(interchange.parse_json(older), reason="test", overwrite=True)
+    assert (summary.created, summary.updated, summary.deleted) == (0, 0, 0)
+
+    tables = _tables(interchange.export_csv_zip())
+    lines = tables["availability.csv"].splitlines()
+    header = lines[0].split(",")
+    assert header[-1] == "website"
+    tables["availability.csv"] = "\n".join(
+        [",".join(header[:-1]), *[line.rsplit(",", 1)[0] for line in lines[1:]]]
+    )
+    interchange.apply(interchange.parse_csv_zip(_zip(tables)), reason="test", overwrite=True)
+    assert Availability.objects.get(group__slug="na", country="NO").website == (
+        "https://nanorge.org/"
+    )
+
+
+def test_an_imported_country_website_is_set(reference_catalog):
+    document = json.loads(interchange.export_json())
+    na = next(g for g in document["groups"] if g["slug"] == "na")
+    row = next(r for r in na["availability"] if r["country"] == "NO")
+    row["website"] = "https://example.no/na/"
+    interchange.apply(interchange.parse_json(json.dumps(document).encode()), reason="test")
+    assert Availability.objects.get(group__slug="na", country="NO").website == (
+        "https://example.no/na/"
+    )
