@@ -24,8 +24,13 @@ $(VENV)/.installed: pyproject.toml
 	@rm -rf build *.egg-info
 	@touch $@
 
-test: install
+test: install node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# axe-core, which the accessibility tests run in the browser (never served by the app).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility tests will be skipped (CI fails them)"; fi
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -55,4 +60,4 @@ messages-check: install
 	git diff --exit-code -I 'POT-Creation-Date' -- locale/
 
 clean:
-	rm -rf $(VENV) build *.egg-info staticfiles
+	rm -rf $(VENV) build *.egg-info staticfiles node_modules

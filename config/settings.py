@@ -224,6 +224,9 @@ LANGUAGES = [
     ("nl", _("Dutch")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates day-first on the 24-hour clock (config/formats/en); nb and nl as Django
+# writes them.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Oslo")
 USE_I18N = True
 USE_TZ = True
