@@ -48,6 +48,31 @@ class IntakeForm(forms.Form):
     """The intake, in the shape of the match contract; checked again by the contract."""
 
     # Identifies this intake, so that it is saved once however often it is sent.
+    # The clinical questions first, then preferences, then the rest.
+    field_order = [
+        "intake_key",
+        "reference",
+        "substances",
+        "goal",
+        "recent_relapse",
+        "on_medication_treatment",
+        "psychiatric_comorbidity",
+        "trauma_history",
+        "spirituality",
+        "averse_to_labels",
+        "format",
+        "wants_sponsor",
+        "wants_social_activities",
+        "gender",
+        "prefers_women_only",
+        "age",
+        "attendance",
+        "place",
+        "radius_km",
+        "country",
+        "languages",
+        "language",
+    ]
     intake_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     reference = forms.CharField(
         label=_("Reference"),

@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -176,16 +177,65 @@ def intake(request: HttpRequest) -> HttpResponse:
                     % {"reference": referral},
                 )
             return redirect(referral)
+    left_out: list[str] = []
+    if data is not None and matched is None and form.errors:
+        # The menu stays on the page, for every answer but those to correct.
+        matched, left_out = _menu_leaving_out(request, form, data, initial, groups, snapshot)
     context = {
         "form": form,
         "repeat": repeat,
         "menu": _shown_menu(matched),
         "where": matched.where if matched else None,
         "radius_km": matched.profile.get("radius_km") if matched else None,
+        "left_out": left_out,
+        "field_errors": {
+            name: [str(m) for m in messages_]
+            for name, messages_ in form.errors.items()
+            if name in form.fields
+        },
+        "summary": _menu_summary(matched),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "referrals/_menu.html", context)
     return render(request, "referrals/intake.html", context)
+
+
+def _menu_leaving_out(
+    request: HttpRequest,
+    form: IntakeForm,
+    data: QueryDict,
+    initial: dict[str, Any],
+    groups: list[Any],
+    snapshot: Any,
+) -> tuple[Matched | None, list[str]]:
+    """The menu for the answers without those the form refused (each as if not given),
+    and the labels of the answers left out."""
+    wrong = [name for name in form.errors if name in form.fields and name != "reference"]
+    if not wrong:
+        return None, []
+    kept = data.copy()
+    for name in wrong:
+        kept.pop(name, None)
+        if name in initial:
+            kept[name] = str(initial[name])
+    kept["reference"] = PREVIEW_REFERENCE
+    without = IntakeForm(kept, initial=initial, groups=groups)
+    if not without.is_valid():
+        return None, []
+    matched = _menu_for(request, without, snapshot, preview=True)
+    return matched, [str(form.fields[name].label) for name in wrong]
+
+
+def _menu_summary(matched: Matched | None) -> str:
+    """One line for screen readers when the menu changes."""
+    if matched is None or not matched.menu.options:
+        return ""
+    options = matched.menu.options
+    return ngettext(
+        "Menu updated: %(count)d option, first %(first)s.",
+        "Menu updated: %(count)d options, first %(first)s.",
+        len(options),
+    ) % {"count": len(options), "first": options[0].name}
 
 
 # A referral saved under the same reference within this is likely the same patient's.
