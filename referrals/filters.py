@@ -82,6 +82,20 @@ class MonthInput(forms.DateInput):
     input_type = "month"
 
 
+class ReferralFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            # Refused, not answered with an empty period that reads as "no referrals".
+            self.add_error(
+                "until",
+                _("“To” is before “From”: give a day on or after %(since)s.")
+                % {"since": since.isoformat()},
+            )
+        return data
+
+
 class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
     """Every filter of the dashboard and its drill-downs. Bound to the requesting user,
     whose referrals it narrows (Referral.objects.visible_to)."""
@@ -148,6 +162,7 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
     class Meta:
         model = Referral
         fields: list[str] = []
+        form = ReferralFilterForm
 
     # The filters a dashboard offers; the rest are drill-downs from its numbers.
     DASHBOARD = ("period", "since", "until", "counsellor", "group", "country")

@@ -235,6 +235,14 @@ def test_a_bad_filter_is_named_and_shows_no_numbers(supervisor_client, case):
     assert "Select a valid choice" in page
 
 
+def test_a_period_ending_before_it_starts_is_refused_not_counted_as_empty(supervisor_client, case):
+    response = supervisor_client.get("/referrals/dashboard/?since=2026-06-01&until=2026-05-01")
+    assert response.context["dashboard"] is None
+    assert "“To” is before “From”: give a day on or after 2026-06-01." in (
+        response.content.decode()
+    )
+
+
 def _listed(client, url):
     response = client.get(url)
     assert response.status_code == 200

@@ -235,6 +235,10 @@ def _assert_the_dashboard_counts_what_the_list_shows(supervisor, since, until) -
     to, filtered from the referrals themselves."""
     period = {"since": since or "", "until": until or ""}
     filterset = ReferralFilter({**period, "period": ""}, user=supervisor)
+    if since and until and since > until:
+        # Refused, naming the field, rather than counted as a period with no referrals.
+        assert not filterset.is_valid() and "until" in filterset.errors
+        return
     assert filterset.is_valid()
     scope = dashboard.Scope.of(filterset)
     rows = dashboard.facts(scope)
@@ -455,7 +459,6 @@ def test_a_period_cutting_months_counts_only_its_days(supervisor_client, spring,
         ("04-01", "04-30", 1),  # one whole month
         ("05-21", "", 1),  # open-ended
         ("", "03-14", 1),  # open-started
-        ("05-21", "03-14", 0),  # ending before it starts
     ],
 )
 def test_periods_count_every_referral_of_their_days_once(
