@@ -40,7 +40,7 @@ from referrals.dashboard import Catalog, Drill, Scope, listed
 from referrals.dashboard import build as build_dashboard
 from referrals.exports import TABLES, csv_table, write_csv
 from referrals.filters import DEFAULT_PERIOD, ReferralFilter
-from referrals.followup import Checkpoint, due_on
+from referrals.followup import REASON_LABELS, Checkpoint, due_on
 from referrals.forms import (
     ChooseForm,
     FollowUpForm,
@@ -54,7 +54,7 @@ from referrals.forms import (
 from referrals.handout import calendar_file, handout_context, handout_meetings
 from referrals.matching import COMPLEMENTARY, Menu, match
 from referrals.meetings import Whereabouts, clinic_country, locate, menu_meetings
-from referrals.models import Referral
+from referrals.models import FollowUpReason, Referral
 from referrals.profile import ProfileError, check_against_catalog, parse_profile
 from referrals.record import menu_record
 from referrals.services import (
@@ -282,6 +282,14 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     valid = not filterset.is_bound or filterset.is_valid()
     paginator = CountedPaginator(referrals, 25, count=listed(filterset) if valid else None)
     page = paginator.get_page(request.GET.get("page"))
+    # The reasons for disengaging of the page's referrals, in one query.
+    reasons: dict[int, list[str]] = {}
+    for referral_id, code in FollowUpReason.objects.filter(
+        follow_up__referral__in=[r.pk for r in page if r.disengaged]
+    ).values_list("follow_up__referral_id", "code"):
+        reasons.setdefault(referral_id, []).append(str(REASON_LABELS.get(code, code)))
+    for referral in page:
+        referral.reason_labels = reasons.get(referral.pk, [])  # type: ignore[attr-defined]
     log.listing_event(request, "referral list")
     drill_downs = [
         (filterset.form[name].label, _shown_value(filterset, name))
@@ -294,6 +302,10 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         "catalog": _catalog(),
         "active_filters": drill_downs,
         "today": timezone.localdate(),
+        # Back to the dashboard the list was opened from, with its filters.
+        "dashboard_query": urlencode(
+            {n: request.GET[n] for n in ReferralFilter.DASHBOARD if request.GET.get(n)}
+        ),
     }
     return render(request, "referrals/referral_list.html", context)
 

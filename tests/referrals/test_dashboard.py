@@ -377,3 +377,16 @@ def test_queries_do_not_grow_with_referrals(supervisor_client, case, anna, bo, m
     for table in ("months", "chosen", "themes", "reasons", "counsellors", "first-ranked"):
         with max_queries(8):
             supervisor_client.get(f"/referrals/dashboard/{table}.csv")
+
+
+def test_the_drill_down_shows_the_reasons_and_goes_back_with_its_filters(
+    supervisor_client, case, max_queries
+):
+    with max_queries(16):
+        response = supervisor_client.get("/referrals/?period=3m&group=na&outcome=disengaged")
+    page = response.content.decode()
+    # The reasons in words, beside each disengaged referral.
+    assert "Negative focus: powerlessness, defects of character" in page
+    assert "Conformity pressure" in page
+    assert 'href="/referrals/dashboard/?period=3m&amp;group=na"' in page
+    assert "Back to the dashboard" in page
