@@ -36,8 +36,16 @@ def _cell(value: object) -> object:
     return value
 
 
-def write_csv(out: Writable, headers: Sequence[str], rows: Iterable[Row]) -> None:
+def write_csv(
+    out: Writable, headers: Sequence[str], rows: Iterable[Row], *, about: Sequence[str] = ()
+) -> None:
+    """The table, after lines starting with "#" that say what it counts (a blank line
+    between them and the table's header)."""
     writer = csv.writer(out)
+    for line in about:
+        writer.writerow([_cell(f"# {line}")])
+    if about:
+        writer.writerow([])
     writer.writerow([_cell(h) for h in headers])
     writer.writerows([_cell(value) for value in row] for row in rows)
 

@@ -672,15 +672,35 @@ def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
             "\n".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()),
             content_type="text/plain; charset=utf-8",
         )
-    headers, rows = csv_table(
-        table, Scope.of(filterset), catalog=_catalog(), drill=_drill(filterset)
-    )
+    scope = Scope.of(filterset)
+    headers, rows = csv_table(table, scope, catalog=_catalog(), drill=_drill(filterset))
     log.listing_event(request, f"dashboard {table}.csv", action=AuditEntry.Action.EXPORT)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"referrals-{table}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    write_csv(response, headers, rows)
+    write_csv(response, headers, rows, about=_csv_about(request, filterset, scope))
     return response
+
+
+def _csv_about(request: HttpRequest, filterset: ReferralFilter, scope: Scope) -> list[str]:
+    """What a CSV counts, in words, for whoever opens it later: whose referrals, which
+    period, which filters, and when and by whom it was taken."""
+    user: Any = request.user
+    period = _("%(since)s to %(until)s") % {
+        "since": scope.since.isoformat() if scope.since else _("the first referral"),
+        "until": (scope.until or timezone.localdate()).isoformat(),
+    }
+    lines = [
+        f"{_('Organisation')}: {user.organisation}",
+        f"{_('Period')}: {period}",
+    ]
+    for name in ("counsellor", "group", "country"):
+        if name in filterset.form.fields:
+            value = _shown_value(filterset, name) if filterset.data.get(name) else _("all")
+            lines.append(f"{filterset.form.fields[name].label}: {value}")
+    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    lines.append(_("Exported %(when)s by %(user)s") % {"when": when, "user": user})
+    return lines
 
 
 can_manage_subjects = permission_required("referrals.manage_subject_data", raise_exception=True)

@@ -279,7 +279,11 @@ def test_csv_of_every_table(supervisor_client, case):
         assert response.status_code == 200
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert f"referrals-{table}-" in response["Content-Disposition"]
-        return list(csv.reader(io.StringIO(response.content.decode())))
+        lines = list(csv.reader(io.StringIO(response.content.decode())))
+        # What it counts, then a blank line, then the table.
+        about = lines[: lines.index([])]
+        assert all(line[0].startswith("# ") for line in about)
+        return lines[len(about) + 1 :]
 
     chosen = rows("chosen")
     assert chosen[0][:4] == ["Group", "Slug", "Twelve-step", "Chose it"]
@@ -390,3 +394,14 @@ def test_the_drill_down_shows_the_reasons_and_goes_back_with_its_filters(
     assert "Conformity pressure" in page
     assert 'href="/referrals/dashboard/?period=3m&amp;group=na"' in page
     assert "Back to the dashboard" in page
+
+
+def test_a_csv_says_what_it_counts(supervisor_client, case, bo):
+    response = supervisor_client.get(
+        f"/referrals/dashboard/chosen.csv?period=3m&counsellor={bo.pk}"
+    )
+    head = response.content.decode().split("\r\n\r\n")[0]
+    assert "# Organisation: " in head
+    assert "# Period: " in head and " to " in head
+    assert f"# Counsellor: {bo}" in head and "# Chosen group: all" in head
+    assert "# Exported " in head and " by " in head
