@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.models import User
 from audit import log
+from audit.describe import counsellor_ids, describe
 from audit.filters import AuditFilter
 from audit.models import AuditEntry
 
@@ -54,6 +56,18 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     _record_review(request, AuditEntry.Action.VIEW)
     filterset = _filtered(request)
     page = Paginator(_entries(filterset), 50).get_page(request.GET.get("page"))
+    # The users a page's filters name, by name, in one query.
+    ids = set().union(*(counsellor_ids(entry.summary) for entry in page))
+    names = {
+        str(pk): username
+        for pk, username in User.objects.filter(pk__in=ids).values_list("pk", "username")
+    }
+    for entry in page:
+        entry.described = describe(entry.summary, entry.object_type, names)
+        # Reading the log is kept under accounts, but is shown as what it is.
+        entry.area_label = (
+            _("Access log") if entry.object_type == "audit log" else entry.get_area_display()
+        )
     return render(request, "audit/entry_list.html", {"filter": filterset, "page": page})
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -349,3 +350,29 @@ def test_the_log_page_shows_as_many_entries_as_it_counts(supervisor_client, refe
     # Reading the log is recorded with the filters used, not the empty ones.
     entry = AuditEntry.objects.filter(object_type="audit log").latest("id")
     assert entry.summary == f"reference={lower}"
+
+
+def test_the_log_says_what_happened_in_words_not_codes(
+    supervisor_client, supervisor, counsellor, counsellor_client, reference_data, max_queries
+):
+    referral = ReferralFactory.create(
+        counsellor=counsellor, created_at=timezone.now() - dt.timedelta(days=20)
+    )
+    counsellor_client.post(f"/referrals/{referral.pk}/choose/", {"group": "aa"})
+    counsellor_client.post(
+        f"/referrals/{referral.pk}/follow-up/first_meeting/",
+        {"outcome": "not_attended"},
+    )
+    supervisor_client.get(f"/referrals/dashboard/?period=3m&counsellor={counsellor.pk}")
+    supervisor_client.get("/referrals/?outcome=disengaged&reason=conformity-pressure")
+    with max_queries(12):
+        page = supervisor_client.get("/audit/").content.decode()
+    assert "Recorded the patient&#x27;s choice" in page
+    assert "Recorded a follow-up: First meeting" in page
+    assert f"Dashboard (Period: Last 3 months; Counsellor: {counsellor.username})" in page
+    assert (
+        "Referral list (Outcome: Disengaged; Reason for disengaging: Conformity pressure)" in page
+    )
+    assert "Access log" in page
+    for internal in ("first_meeting", "period=3m", "follow-up recorded", "outcome=disengaged"):
+        assert internal not in page
