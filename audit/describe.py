@@ -92,10 +92,14 @@ def describe(summary: str, object_type: str = "", names: Mapping[str, str] | Non
         "choice recorded": lambda: _("Recorded the patient's choice"),
         "refer again": lambda: _("Opened to refer the patient again"),
         "meeting calendar": lambda: _("Downloaded a meeting to a calendar"),
+        "looked up what is held": lambda: _("Looked up what is held"),
     }
     if summary in fixed:
         return fixed[summary]()
+    if head == "everything held":
+        return _("Downloaded everything held")
     handouts: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("readable export", lambda: _("A copy the patient can read, in %(language)s")),
         ("handout PDF", lambda: _("Handout as PDF, in %(language)s")),
         ("handout", lambda: _("Handout, in %(language)s")),
     )

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpRequest,
@@ -33,6 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Organisation
 from accounts.roles import Role
 from audit import log
+from audit.describe import describe
 from audit.models import AuditEntry
 from catalog.models import Group
 from catalog.nearby import Upcoming
@@ -720,6 +722,8 @@ def subject(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "export":
             return _subject_export(request, organisation_id, reference)
+        if action == "readable":
+            return _subject_readable(request, organisation_id, reference)
         if action == "erase":
             if form.cleaned_data["confirm"] != reference:
                 form.add_error("confirm", _("Type the same reference again to confirm."))
@@ -732,7 +736,16 @@ def subject(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("referrals:subject")
         context["reference"] = reference
-        context["held"] = held_under(organisation_id, reference).count()
+        # What an erasure would remove, one line per referral.
+        context["held"] = list(
+            held_under(organisation_id, reference)
+            .select_related("counsellor")
+            .annotate(recorded=Count("follow_ups"))
+            .defer("profile", "menu")
+            .order_by("created_at")
+        )
+        context["catalog"] = _catalog()
+        context["today"] = timezone.localdate()
         _record_subject(request, AuditEntry.Action.VIEW, reference, "looked up what is held")
     return render(request, "referrals/subject.html", context)
 
@@ -744,6 +757,51 @@ def _subject_export(request: HttpRequest, organisation_id: int, reference: str) 
     response = JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
     filename = f"recovery-menu-{slugify(reference)}-{timezone.localdate():%Y-%m-%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _subject_readable(request: HttpRequest, organisation_id: int, reference: str) -> HttpResponse:
+    """Everything held under the reference as a page the patient can read, in the
+    language of their handout (or the one asked for)."""
+    referrals = list(
+        held_under(organisation_id, reference)
+        .select_related("counsellor", "organisation")
+        .prefetch_related("follow_ups__reasons")
+        .order_by("created_at")
+    )
+    language = request.POST.get("language") or (
+        referrals[-1].language if referrals else translation.get_language()
+    )
+    if language not in Referral.Language.values:
+        language = "en"
+    _record_subject(request, AuditEntry.Action.EXPORT, reference, f"readable export ({language})")
+    log_entries = AuditEntry.objects.filter(
+        organisation_id=organisation_id, reference__iexact=reference
+    ).order_by("at", "id")
+    names = dict(Group.objects.values_list("slug", "name"))
+    with translation.override(language):
+        held = [
+            {
+                "referral": referral,
+                "answers": profile_answers(referral.profile, names),
+                "offered": [option["name"] for option in referral.options],
+                "chosen": names.get(referral.chosen_group, referral.chosen_group),
+                "follow_ups": sorted(
+                    referral.follow_ups.all(),
+                    key=lambda f: list(Checkpoint.values).index(f.checkpoint),
+                ),
+            }
+            for referral in referrals
+        ]
+        entries = [(entry, describe(entry.summary, entry.object_type)) for entry in log_entries]
+        context = {
+            "reference": reference,
+            "held": held,
+            "entries": entries,
+            "language": language,
+            "organisation": request.user.organisation,  # type: ignore[union-attr]
+        }
+        response = render(request, "referrals/subject_export.html", context)
     return response
 
 

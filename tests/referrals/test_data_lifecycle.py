@@ -220,3 +220,33 @@ def test_a_reference_is_found_however_its_letters_are_cased(supervisor_client, c
     assert [r["id"] for r in document["referrals"]] == [held.pk]
     _subject(supervisor_client, "p-0042", "erase", confirm="p-0042")
     assert not Referral.objects.filter(pk=held.pk).exists()
+
+
+def test_a_lookup_lists_what_an_erasure_would_remove(supervisor_client, counsellor, max_queries):
+    followed = _closed(counsellor, closed_on=TODAY, reference="P-0042")
+    ReferralFactory.create(counsellor=counsellor, reference="P-0042")
+    with max_queries(15):
+        page = _subject(supervisor_client, "P-0042", "lookup").content.decode()
+    assert "2 referrals" in page
+    assert f'href="/referrals/{followed.pk}/"' in page
+    assert "Did not attend" in page and str(counsellor) in page
+
+
+def test_a_patient_gets_a_copy_they_can_read_in_their_language(
+    supervisor_client, counsellor, reference_data
+):
+    referral = _closed(counsellor, closed_on=TODAY, reference="P-0042")
+    Referral.objects.filter(pk=referral.pk).update(language="nb")
+    response = supervisor_client.post(
+        "/referrals/subject/", {"reference": "P-0042", "action": "readable", "language": "en"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "What is held under P-0042" in page
+    assert "Psychiatric comorbidity" in page  # the answers, in words
+    assert "First meeting: Did not attend" in page
+    assert "Who looked at it or changed it" in page
+    assert "Recorded a follow-up: First meeting" in page
+    assert "not_attended" not in page and "psychiatric_comorbidity" not in page
+    entry = AuditEntry.objects.filter(action="export", reference="P-0042").get()
+    assert entry.summary == "readable export (en)"
