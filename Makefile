@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run install test lint check bench messages messages-check clean
+.PHONY: run install test screenshots lint check bench messages messages-check clean
 
 run: install
 	$(PY) manage.py migrate --no-input
@@ -26,6 +26,10 @@ $(VENV)/.installed: pyproject.toml
 
 test: install node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every role's main pages in en, nb and nl, as PNGs under tmp/screenshots/ for review.
+screenshots: install node_modules/.installed
+	$(PY) -m pytest tests/browser/screenshots.py -q
 
 # axe-core, which the accessibility tests run in the browser (never served by the app).
 node_modules/.installed: package.json package-lock.json

@@ -451,6 +451,20 @@ class Dashboard:
         return share(self.offered_non_twelve_step, self.referrals)
 
     @property
+    def first_non_twelve_step(self) -> int:
+        """Menus that ranked a group other than a twelve-step fellowship first: every
+        menu offers one (the matcher sees to it), so what informs is whether it leads."""
+        return sum(
+            bar.count
+            for bar in self.first_ranked
+            if bar.key and bar.key not in self.catalog.twelve_step
+        )
+
+    @property
+    def first_non_twelve_step_share(self) -> float | None:
+        return share(self.first_non_twelve_step, self.referrals)
+
+    @property
     def totals(self) -> Outcomes:
         totals = Outcomes()
         for group in self.chosen:

@@ -50,12 +50,19 @@ def test_supervisor_filters_the_dashboard_drills_down_and_downloads_a_csv(page, 
     page.locator('[data-kpi="referrals"] a').click()
     expect(page.get_by_text("Showing referrals where")).to_be_visible()
     expect(page.get_by_text(f"{expected} referrals")).to_be_visible()
-    page.go_back()
+    # Back to the dashboard by its own link, with the filters still applied.
+    page.get_by_role("link", name="Back to the dashboard").click()
     expect(page.get_by_role("heading", name="Referral patterns")).to_be_visible()
+    ingrid_pk = ingrid.values_list("counsellor_id", flat=True).first()
+    expect(page.get_by_label("Counsellor", exact=True)).to_have_value(str(ingrid_pk))
 
     with page.expect_download() as download:
         page.locator("#counsellors-heading + a", has_text="CSV").click()
-    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    lines = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    # What the file counts comes first, the counsellor filter among it.
+    about = lines[: lines.index([])]
+    assert ["# Counsellor: Ingrid"] in about
+    rows = lines[len(about) + 1 :]
     assert rows[0][0] == "Counsellor"
     assert [row[0] for row in rows[1:]] == ["Ingrid"]
     assert rows[1][1] == str(expected)

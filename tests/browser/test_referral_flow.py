@@ -75,3 +75,42 @@ def test_the_handout_prints_on_one_a4_page_from_the_browser_in_every_language(pa
         page.goto(f"/referrals/{referral.pk}/handout/?language={language}")
         expect(page.locator(".handout-meeting").first).to_be_visible()
         assert pdf_pages(page.pdf(format="A4")) == 1, language
+
+
+def test_a_second_tab_is_told_the_referral_changed_and_a_mistake_is_voided_by_keyboard(
+    page, browser, live_server
+):
+    from tests.factories import ReferralFactory
+
+    load_catalog()
+    load_studies()
+    counsellor = UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
+    referral = ReferralFactory.create(counsellor=counsellor, reference="P-0401")
+    log_in(page, "kari.counsellor")
+    other = page.context.new_page()  # the same counsellor, a second tab
+    for tab in (page, other):
+        tab.goto(f"/referrals/{referral.pk}/")
+
+    page.get_by_role("radio").first.check()
+    page.get_by_role("button", name="Record the choice").click()
+    expect(page.get_by_text("Recorded the patient's choice.")).to_be_visible()
+
+    other.get_by_role("radio").nth(1).check()
+    other.get_by_role("button", name="Record the choice").click()
+    expect(other.get_by_text("since you opened it")).to_be_visible()
+    referral.refresh_from_db()
+    first = referral.options[0]["group"]
+    assert referral.chosen_group == first
+
+    # Voided by keyboard alone: the link, a reason, the button.
+    other.goto(f"/referrals/{referral.pk}/")
+    void = other.get_by_role("link", name="Void…")
+    void.focus()
+    other.keyboard.press("Enter")
+    other.get_by_role("radio", name="A duplicate of another referral").focus()
+    other.keyboard.press("Space")
+    other.get_by_role("button", name="Void the referral").focus()
+    other.keyboard.press("Enter")
+    expect(other.get_by_text("Voided the referral.")).to_be_visible()
+    referral.refresh_from_db()
+    assert referral.void_reason == "duplicate"

@@ -129,7 +129,11 @@ def test_the_summary_adds_up(supervisor_client, case):
     assert board.hhi_first_ranked == 5000
     assert board.top_chosen.slug == "na"
     page = supervisor_client.get("/referrals/dashboard/").content.decode()
-    assert re.search(r'data-kpi="offered">\s*83 %', page)
+    # First-ranked non-twelve-step: smart 1 and user organisation 1 of 6 menus; every
+    # menu offers one, so that share would not inform.
+    assert board.first_non_twelve_step == 2
+    assert re.search(r'data-kpi="first-non-twelve-step">\s*33 %', page)
+    assert "5 offered one at all" in page
     assert re.search(r'data-kpi="hhi">\s*4400', page)
     assert "/referrals/follow-ups/" not in page  # supervisors do not record follow-ups
 
