@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from accounts.models import Organisation
 from accounts.roles import Role
 from catalog.reference import load_catalog
 from referrals.services import record_choice, record_follow_up
@@ -30,8 +31,7 @@ def clinic():
     load_studies()
     counsellor = UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
     organisation = counsellor.organisation
-    organisation.telephone = "+47 00 00 00 00"
-    organisation.save()
+    Organisation.objects.filter(pk=organisation.pk).update(telephone="+47 00 00 00 00")
     UserFactory(username="siv.supervisor", roles=[Role.SUPERVISOR], organisation=organisation)
     UserFactory(username="cato.admin", roles=[Role.CATALOG_ADMIN], organisation=organisation)
     followed = ReferralFactory.create(
