@@ -30,8 +30,8 @@ def clinic():
     load_catalog()
     load_studies()
     counsellor = UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
-    organisation = counsellor.organisation
-    Organisation.objects.filter(pk=organisation.pk).update(telephone="+47 00 00 00 00")
+    Organisation.objects.filter(pk=counsellor.organisation_id).update(telephone="+47 00 00 00 00")
+    organisation = Organisation.objects.get(pk=counsellor.organisation_id)
     UserFactory(username="siv.supervisor", roles=[Role.SUPERVISOR], organisation=organisation)
     UserFactory(username="cato.admin", roles=[Role.CATALOG_ADMIN], organisation=organisation)
     followed = ReferralFactory.create(
