@@ -12,13 +12,17 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from accounts.models import Organisation
 from accounts.roles import Role
 from catalog.reference import load_catalog
 from referrals.services import record_choice, record_follow_up
 from studies.reference import load_studies
 from tests.browser.test_accessibility import LOCALES, log_in
-from tests.factories import ReferralFactory, UserFactory, disengaged_at_one_month
+from tests.factories import (
+    OrganisationFactory,
+    ReferralFactory,
+    UserFactory,
+    disengaged_at_one_month,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,9 +33,10 @@ OUT = Path(__file__).resolve().parents[2] / "tmp" / "screenshots"
 def clinic():
     load_catalog()
     load_studies()
-    counsellor = UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
-    Organisation.objects.filter(pk=counsellor.organisation_id).update(telephone="+47 00 00 00 00")
-    organisation = Organisation.objects.get(pk=counsellor.organisation_id)
+    organisation = OrganisationFactory.create(name="Fjord Clinic", telephone="+47 00 00 00 00")
+    counsellor = UserFactory(
+        username="kari.counsellor", roles=[Role.COUNSELLOR], organisation=organisation
+    )
     UserFactory(username="siv.supervisor", roles=[Role.SUPERVISOR], organisation=organisation)
     UserFactory(username="cato.admin", roles=[Role.CATALOG_ADMIN], organisation=organisation)
     followed = ReferralFactory.create(
