@@ -52,7 +52,8 @@ bench: install
 
 # Needs GNU gettext (apt-get install gettext); the compiled catalogs are committed.
 MAKEMESSAGES := $(PY) manage.py makemessages --locale nb --locale nl --no-location \
-	--ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"
+	--ignore ".venv/*" --ignore "bench/*" --ignore "tests/*" \
+	--ignore "node_modules/*" --ignore "tmp/*"
 
 messages: install
 	$(MAKEMESSAGES)
