@@ -547,6 +547,13 @@ def test_an_erasure_waits_for_a_follow_up_being_written_and_takes_away_what_it_c
             connection.close()
             done.set()
 
+    record_follow_up(
+        referral=referral,
+        recorded_by=counsellor,
+        checkpoint=FIRST,
+        outcome=Outcome.ATTENDED,
+        first_meeting_on=timezone.localdate(),
+    )
     with transaction.atomic():
         record_follow_up(
             referral=referral,
@@ -554,6 +561,7 @@ def test_an_erasure_waits_for_a_follow_up_being_written_and_takes_away_what_it_c
             checkpoint=ONE,
             outcome=Outcome.DISENGAGED,
             reasons=["conformity-pressure"],
+            contacted_on=timezone.localdate(),
         )
         thread = threading.Thread(target=eraser)
         thread.start()
