@@ -150,6 +150,12 @@
     find.setAttribute("aria-controls", "id_languages_list");
     languages.id = "id_languages_list";
     languages.parentNode.insertBefore(find, languages);
+    // Finding a language is not an answer: the menu does not re-rank for it.
+    ["change", "input", "keyup"].forEach(function (name) {
+      find.addEventListener(name, function (event) {
+        event.stopPropagation();
+      });
+    });
     find.addEventListener("input", function () {
       var wanted = find.value.trim().toLowerCase();
       languages.querySelectorAll(".form-check").forEach(function (option) {

@@ -60,7 +60,10 @@ def test_an_invalid_answer_is_marked_and_the_menu_stays_with_what_was_opened(int
 
     # A save refused for the age keeps the menu and marks the field.
     age.fill("7")
+    age.blur()
+    expect(age).to_have_attribute("aria-invalid", "true")
     page.get_by_role("textbox", name="Reference").fill("P-0301")
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Save referral").click()
     expect(page.locator("#id_age.is-invalid")).to_be_visible()
     expect(page.locator("#menu li.option").first).to_be_visible()
@@ -89,6 +92,7 @@ def test_the_intake_by_keyboard_alone_with_languages_found_by_typing(intake):
     page.keyboard.type("norw")
     page.keyboard.press("Enter")
     expect(page.locator("#menu li.option").first).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the last re-rank is in
     page.get_by_role("button", name="Save referral").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Referral P-0302")).to_be_visible()
