@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from django.utils.translation import gettext as _
 
-from referrals.filters import OUTCOMES, PERIODS
+from referrals.filters import OUTCOMES, PERIODS, ReferralFilter
 from referrals.followup import REASON_LABELS, THEME_LABELS, Checkpoint
 from referrals.models import Referral, VoidReason
 
@@ -23,28 +23,17 @@ LISTINGS: dict[str, Callable[[], str]] = {
     "follow-ups due": lambda: _("Follow-ups due"),
     "audit log": lambda: _("Access log"),
 }
-# A filter's name in words, and how to read its value.
-FILTERS: dict[str, Callable[[], str]] = {
-    "q": lambda: _("Reference"),
-    "reference": lambda: _("Reference"),
-    "period": lambda: _("Period"),
-    "since": lambda: _("From"),
-    "until": lambda: _("To"),
-    "counsellor": lambda: _("Counsellor"),
-    "group": lambda: _("Chosen group"),
-    "first_ranked": lambda: _("First-ranked group"),
-    "country": lambda: _("Country"),
-    "outcome": lambda: _("Outcome"),
-    "theme": lambda: _("Reason for disengaging (theme)"),
-    "reason": lambda: _("Reason for disengaging"),
-    "month": lambda: _("Month"),
-    "offered_non_twelve_step": lambda: _("Menu offered a non-twelve-step group"),
-    "voided": lambda: _("Voided"),
-    "page": lambda: _("Page"),
-    "user": lambda: _("User"),
-    "area": lambda: _("Area"),
-    "action": lambda: _("Action"),
-}
+
+
+def _filter_label(key: str) -> str:
+    """A filter's name as the form of its list names it (the referral list and
+    dashboard's, or the access log's)."""
+    from audit.filters import AuditFilter
+
+    found = ReferralFilter.base_filters.get(key) or AuditFilter.base_filters.get(key)
+    if found is not None and found.label:
+        return str(found.label)
+    return _("Page") if key == "page" else key
 
 
 def _value(key: str, value: str, names: Mapping[str, str]) -> str:
@@ -65,8 +54,7 @@ def _value(key: str, value: str, names: Mapping[str, str]) -> str:
 def filters_in_words(query: str, names: Mapping[str, str]) -> str:
     parts = []
     for key, value in parse_qsl(query):
-        label = FILTERS.get(key)
-        parts.append(f"{label() if label else key}: {_value(key, value, names)}")
+        parts.append(f"{_filter_label(key)}: {_value(key, value, names)}")
     return "; ".join(parts)
 
 

@@ -4,13 +4,13 @@ import datetime
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.models import AuditEntry
+from catalog.forms import IsoDateInput
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -20,12 +20,8 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 class AuditFilter(django_filters.FilterSet):  # type: ignore[misc]
     """Filters of the access log, over the entries the requesting user may review."""
 
-    since = django_filters.DateFilter(
-        method="filter_since", label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = django_filters.DateFilter(
-        method="filter_until", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = django_filters.DateFilter(method="filter_since", label=_("From"), widget=IsoDateInput())
+    until = django_filters.DateFilter(method="filter_until", label=_("To"), widget=IsoDateInput())
     user = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), label=_("User"), empty_label=_("Anyone")
     )

@@ -21,7 +21,7 @@ from accounts.roles import Role
 from catalog.forms import IsoDateInput
 from catalog.models import Group
 from referrals.followup import REASON_CHOICES, THEME_LABELS, THEME_OF
-from referrals.models import FollowUpReason, Grain, Referral, Tally
+from referrals.models import FollowUpReason, Grain, Referral, ReferralQuerySet, Tally
 
 PERIODS = [
     ("3m", _("Last 3 months")),
@@ -214,9 +214,9 @@ class ReferralFilter(django_filters.FilterSet):  # type: ignore[misc]
     def today(self) -> datetime.date:
         return timezone.localdate()
 
-    def filter_queryset(self, queryset: QuerySet[Referral]) -> Any:
+    def filter_queryset(self, queryset: ReferralQuerySet) -> Any:
         if self.form.cleaned_data.get("voided") is None:
-            queryset = queryset.filter(voided_at__isnull=True)
+            queryset = queryset.counted()
         return super().filter_queryset(queryset)
 
     def filter_voided(self, queryset: QuerySet[Referral], name: str, value: bool) -> Any:

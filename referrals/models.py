@@ -14,6 +14,11 @@ from referrals.pseudonym import validate_reference
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
+    def counted(self) -> ReferralQuerySet:
+        """The referrals that count: all but those voided as mistakes (the tallies,
+        the dashboard's lists and the repeat warning read these)."""
+        return self.filter(voided_at__isnull=True)
+
     def visible_to(self, user: Any) -> ReferralQuerySet:
         """A counsellor sees their own referrals; a supervisor their organisation's."""
         from accounts.roles import Role

@@ -206,10 +206,9 @@ def _lock() -> None:
 def afresh(organisation_ids: Iterable[int] | None = None) -> Iterator[Tally | ReasonTally]:
     """The tallies counted from the referrals themselves (unsaved): those of days from
     queries grouped by day, and those of months added up from them."""
-    # A voided referral counts nowhere.
-    referrals = Referral.objects.filter(voided_at__isnull=True).order_by()
+    referrals = Referral.objects.counted().order_by()
     reasons = FollowUpReason.objects.filter(
-        follow_up__referral__disengaged=True, follow_up__referral__voided_at__isnull=True
+        follow_up__referral__in=referrals.filter(disengaged=True)
     ).order_by()
     if organisation_ids is not None:
         ids = list(organisation_ids)

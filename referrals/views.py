@@ -248,12 +248,11 @@ def _saved_just_now(request: HttpRequest, form: IntakeForm) -> Referral | None:
     """The counsellor's referral under the same reference saved in the last minutes
     from another intake (the same intake sent again is found by its key instead)."""
     user: Any = request.user
-    found = Referral.objects.filter(
+    # A referral voided as a mistake is no reason to hold the save back.
+    found = Referral.objects.counted().filter(
         counsellor_id=user.pk,
         reference=form.cleaned_data["reference"],
         created_at__gte=timezone.now() - REPEAT_WINDOW,
-        # A referral voided as a mistake is no reason to hold the save back.
-        voided_at__isnull=True,
     )
     key = form.cleaned_data["intake_key"]
     if key is not None:
@@ -279,7 +278,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     if filterset.is_bound and filterset.is_valid():
         referrals = filterset.qs
     else:
-        referrals = filterset.queryset.filter(voided_at__isnull=True)
+        referrals = filterset.queryset.counted()
     referrals = referrals.select_related("counsellor").defer("profile", "menu")
     valid = not filterset.is_bound or filterset.is_valid()
     paginator = CountedPaginator(referrals, 25, count=listed(filterset) if valid else None)

@@ -67,3 +67,49 @@ def log_in(page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture
+def world(live_server):
+    """A clinic with one user per role and referrals in several states (followed up,
+    overdue, disengaged), for tests that walk every page."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.roles import Role
+    from catalog.reference import load_catalog
+    from referrals.services import record_choice, record_follow_up
+    from studies.models import Study
+    from studies.reference import load_studies
+    from tests.factories import ReferralFactory, UserFactory, disengaged_at_one_month
+
+    load_catalog()
+    load_studies()
+    counsellor = UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
+    organisation = counsellor.organisation
+    UserFactory(username="siv.supervisor", roles=[Role.SUPERVISOR], organisation=organisation)
+    UserFactory(username="cato.admin", roles=[Role.CATALOG_ADMIN], organisation=organisation)
+    followed = ReferralFactory.create(
+        counsellor=counsellor,
+        reference="P-0101",
+        created_at=timezone.now() - dt.timedelta(days=40),
+    )
+    record_choice(referral=followed, group="na")
+    record_follow_up(
+        referral=followed,
+        recorded_by=counsellor,
+        checkpoint="first_meeting",
+        outcome="attended",
+        first_meeting_on=timezone.localdate(followed.created_at),
+    )
+    overdue = ReferralFactory.create(
+        counsellor=counsellor,
+        reference="P-0102",
+        created_at=timezone.now() - dt.timedelta(days=20),
+    )
+    record_choice(referral=overdue, group="aa")
+    left = ReferralFactory.create(counsellor=counsellor, reference="P-0103")
+    disengaged_at_one_month(left, counsellor, group="na", reasons=["conformity-pressure"])
+    study = Study.objects.order_by("key").first()
+    return {"referral": followed.pk, "study": study.key}

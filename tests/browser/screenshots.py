@@ -6,23 +6,13 @@ tmp/screenshots/<language>/<number>-<page>.png.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from accounts.roles import Role
-from catalog.reference import load_catalog
-from referrals.services import record_choice, record_follow_up
-from studies.reference import load_studies
+from accounts.models import Organisation
+from referrals.models import Referral
 from tests.browser.test_accessibility import LOCALES, log_in
-from tests.factories import (
-    OrganisationFactory,
-    ReferralFactory,
-    UserFactory,
-    disengaged_at_one_month,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,31 +20,12 @@ OUT = Path(__file__).resolve().parents[2] / "tmp" / "screenshots"
 
 
 @pytest.fixture
-def clinic():
-    load_catalog()
-    load_studies()
-    organisation = OrganisationFactory.create(name="Fjord Clinic", telephone="+47 00 00 00 00")
-    counsellor = UserFactory(
-        username="kari.counsellor", roles=[Role.COUNSELLOR], organisation=organisation
+def clinic(world):
+    """The accessibility tests' clinic, with the telephone its handout prints."""
+    Organisation.objects.filter(users__username="kari.counsellor").update(
+        telephone="+47 00 00 00 00"
     )
-    UserFactory(username="siv.supervisor", roles=[Role.SUPERVISOR], organisation=organisation)
-    UserFactory(username="cato.admin", roles=[Role.CATALOG_ADMIN], organisation=organisation)
-    followed = ReferralFactory.create(
-        counsellor=counsellor,
-        reference="P-0101",
-        created_at=timezone.now() - dt.timedelta(days=40),
-    )
-    record_choice(referral=followed, group="smart-recovery")
-    record_follow_up(
-        referral=followed,
-        recorded_by=counsellor,
-        checkpoint="first_meeting",
-        outcome="attended",
-        first_meeting_on=timezone.localdate(followed.created_at),
-    )
-    left = ReferralFactory.create(counsellor=counsellor, reference="P-0103")
-    disengaged_at_one_month(left, counsellor, group="na", reasons=["conformity-pressure"])
-    return followed
+    return Referral.objects.get(pk=world["referral"])
 
 
 @pytest.mark.parametrize("language", ["en", "nb", "nl"])

@@ -4,20 +4,16 @@ focus; the navigation stays on one line at 1280 px."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from accounts.roles import Role
 from catalog.reference import load_catalog
-from referrals.services import record_choice, record_follow_up
-from studies.models import Study
 from studies.reference import load_studies
-from tests.factories import ReferralFactory, UserFactory, disengaged_at_one_month
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,39 +22,6 @@ LOCALES = {"en": "en-GB", "nb": "nb-NO", "nl": "nl-NL"}
 # WCAG 2.1 A and AA; a finding of these impacts fails the page.
 RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING = ("serious", "critical")
-
-
-@pytest.fixture
-def world(live_server):
-    load_catalog()
-    load_studies()
-    counsellor = UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
-    organisation = counsellor.organisation
-    UserFactory(username="siv.supervisor", roles=[Role.SUPERVISOR], organisation=organisation)
-    UserFactory(username="cato.admin", roles=[Role.CATALOG_ADMIN], organisation=organisation)
-    followed = ReferralFactory.create(
-        counsellor=counsellor,
-        reference="P-0101",
-        created_at=timezone.now() - dt.timedelta(days=40),
-    )
-    record_choice(referral=followed, group="na")
-    record_follow_up(
-        referral=followed,
-        recorded_by=counsellor,
-        checkpoint="first_meeting",
-        outcome="attended",
-        first_meeting_on=timezone.localdate(followed.created_at),
-    )
-    overdue = ReferralFactory.create(
-        counsellor=counsellor,
-        reference="P-0102",
-        created_at=timezone.now() - dt.timedelta(days=20),
-    )
-    record_choice(referral=overdue, group="aa")
-    left = ReferralFactory.create(counsellor=counsellor, reference="P-0103")
-    disengaged_at_one_month(left, counsellor, group="na", reasons=["conformity-pressure"])
-    study = Study.objects.order_by("key").first()
-    return {"referral": followed.pk, "study": study.key}
 
 
 def log_in(page, username: str) -> None:
@@ -167,6 +130,7 @@ def counsellor_page(browser, live_server):
     load_catalog()
     load_studies()
     UserFactory(username="kari.counsellor", roles=[Role.COUNSELLOR])
+    contexts = []
 
     def opened(language: str):
         context = browser.new_context(
@@ -174,11 +138,15 @@ def counsellor_page(browser, live_server):
             locale=LOCALES[language],
             viewport={"width": 1280, "height": 800},
         )
+        contexts.append(context)
         page = context.new_page()
         log_in(page, "kari.counsellor")
         return page
 
-    return opened
+    yield opened
+    # Closed before the database is: an open browser keeps the server's threads busy.
+    for context in contexts:
+        context.close()
 
 
 def test_every_control_shows_a_clear_focus_ring(counsellor_page):

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.utils import translation
 
+from audit.filters import AuditFilter
 from catalog.forms import IsoDateInput
 from catalog.models import Availability, Group, Trait, TraitValue
 from referrals.forms import FollowUpForm
@@ -305,5 +306,9 @@ def test_date_fields_are_written_yyyy_mm_dd_in_every_language(language):
             initial={"first_meeting_on": dt.date(2026, 11, 22)}, checkpoint="first_meeting"
         )
         field = str(follow_up["first_meeting_on"])
+        since = AuditFilter.base_filters["since"].field.widget
+        log_filter = since.render("since", dt.date(2026, 11, 22))
     assert 'type="date"' in html and 'value="2026-11-22"' in html
     assert 'value="2026-11-22"' in field
+    # The access log's period too.
+    assert 'type="date"' in log_filter and 'value="2026-11-22"' in log_filter
