@@ -67,6 +67,15 @@ def counsellor_ids(summary: str) -> set[str]:
 def describe(summary: str, object_type: str = "", names: Mapping[str, str] | None = None) -> str:
     """The entry's summary in words; a summary it does not know is shown as it is."""
     names = names or {}
+    if not summary:
+        # Nothing more than what was acted on: the referral opened, the account logged in.
+        kinds: dict[str, Callable[[], str]] = {
+            "referral": lambda: _("The referral"),
+            "user": lambda: _("Account"),
+            "organisation": lambda: _("Organisation"),
+            "reference": lambda: _("Reference"),
+        }
+        return kinds[object_type]() if object_type in kinds else object_type
     head, _sep, rest = summary.partition(": ")
     if head == "follow-up recorded" and rest in Checkpoint.values:
         return _("Recorded a follow-up: %(checkpoint)s") % {"checkpoint": Checkpoint(rest).label}

@@ -363,6 +363,7 @@ def test_the_log_says_what_happened_in_words_not_codes(
         f"/referrals/{referral.pk}/follow-up/first_meeting/",
         {"outcome": "not_attended"},
     )
+    counsellor_client.get(f"/referrals/{referral.pk}/")
     supervisor_client.get(f"/referrals/dashboard/?period=3m&counsellor={counsellor.pk}")
     supervisor_client.get("/referrals/?outcome=disengaged&reason=conformity-pressure")
     with max_queries(12):
@@ -374,5 +375,13 @@ def test_the_log_says_what_happened_in_words_not_codes(
         "Referral list (Outcome: Disengaged; Reason for disengaging: Conformity pressure)" in page
     )
     assert "Access log" in page
-    for internal in ("first_meeting", "period=3m", "follow-up recorded", "outcome=disengaged"):
+    assert "The referral" in page  # opened, with nothing more to say
+    for internal in (
+        "first_meeting",
+        "period=3m",
+        "follow-up recorded",
+        "outcome=disengaged",
+        '<td class="text-break">referral</td>',
+        '<td class="text-break">user</td>',
+    ):
         assert internal not in page
